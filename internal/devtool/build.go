@@ -1,0 +1,73 @@
+package devtool
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Binaries are the programs under cmd/ that Build compiles.
+var Binaries = []string{"dnstap-collector", "dnstap-reader"}
+
+// BuildOptions says what Build compiles and where.
+type BuildOptions struct {
+	GOARCH string // target architecture; "" means the host's
+	OutDir string // directory the binaries are written to, created if missing
+}
+
+// Build compiles every program in Binaries as a static (CGO_ENABLED=0), trimmed binary
+// with the version and commit from git stamped into main.version and main.commit.
+func Build(ctx context.Context, o BuildOptions) error {
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	ldflags := fmt.Sprintf("-s -w -X main.version=%s -X main.commit=%s", Version(), Commit())
+	for _, name := range Binaries {
+		pkg := "./cmd/" + name
+		if _, err := os.Stat(pkg); err != nil {
+			return fmt.Errorf("build %s: %w", name, err)
+		}
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags,
+			"-o", filepath.Join(o.OutDir, name), pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if o.GOARCH != "" {
+			cmd.Env = append(cmd.Env, "GOOS=linux", "GOARCH="+o.GOARCH)
+		}
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("build %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Version is VERSION from the environment, else `git describe --tags --always --dirty`
+// with the leading "v" dropped, else "0.0.0-dev". Debian versions must start with a digit,
+// so a describe that is only a commit hash becomes "0.0.0~git<hash>".
+var Version = sync.OnceValue(func() string {
+	if v := os.Getenv("VERSION"); v != "" {
+		return v
+	}
+	out, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output()
+	if err != nil {
+		return "0.0.0-dev"
+	}
+	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		return "0.0.0~git" + strings.ReplaceAll(v, "-", ".")
+	}
+	return v
+})
+
+// Commit is the full hash of HEAD, or "unknown" outside a git checkout.
+var Commit = sync.OnceValue(func() string {
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+})

@@ -1,0 +1,90 @@
+package devtool
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// Unit runs go vet and every unit test of the module (not the e2e suite, which needs the
+// e2e build tag).
+func Unit(ctx context.Context) error {
+	defer phase("unit tests")()
+	if err := run(ctx, nil, "go", "vet", "./..."); err != nil {
+		return fmt.Errorf("go vet: %w", err)
+	}
+	if err := run(ctx, nil, "go", "test", "-count=1", "-timeout=20m", "./..."); err != nil {
+		return fmt.Errorf("unit tests: %w", err)
+	}
+	return nil
+}
+
+// Fuzz runs every native fuzz target (func FuzzXxx) of the module for d each, one at a time,
+// starting from its seed corpus and testdata/fuzz. A crasher is written to testdata/fuzz by
+// go test and fails the run.
+func Fuzz(ctx context.Context, d time.Duration) error {
+	defer phase("fuzz")()
+	targets, err := fuzzTargets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		fmt.Printf("fuzz: %s %s for %s\n", t.pkg, t.name, d)
+		if err := run(ctx, nil, "go", "test", "-run=^$", "-fuzz=^"+t.name+"$",
+			"-fuzztime="+d.String(), t.pkg); err != nil {
+			return fmt.Errorf("fuzz %s %s: %w", t.pkg, t.name, err)
+		}
+	}
+	return nil
+}
+
+type fuzzTarget struct{ pkg, name string }
+
+func fuzzTargets(ctx context.Context) ([]fuzzTarget, error) {
+	out, err := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}} {{.Dir}}", "./...").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list: %w", err)
+	}
+	var targets []fuzzTarget
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		pkg, _, _ := strings.Cut(sc.Text(), " ")
+		list, err := exec.CommandContext(ctx, "go", "test", "-list=^Fuzz", pkg).Output()
+		if err != nil {
+			return nil, fmt.Errorf("go test -list %s: %w", pkg, err)
+		}
+		for _, l := range strings.Split(string(list), "\n") {
+			if strings.HasPrefix(l, "Fuzz") {
+				targets = append(targets, fuzzTarget{pkg, strings.TrimSpace(l)})
+			}
+		}
+	}
+	return targets, nil
+}
+
+// E2E runs the container suite in e2e/ (build tag e2e). Outside CI the suite itself skips
+// when no Docker engine answers; with CI=true it fails instead.
+func E2E(ctx context.Context) error {
+	if _, err := os.Stat("e2e"); err != nil {
+		fmt.Println("e2e: no e2e/ folder yet")
+		return nil
+	}
+	defer phase("e2e")()
+	env := []string{"TESTCONTAINERS_RYUK_DISABLED=true", "TESTCONTAINERS_HOST_OVERRIDE=localhost"}
+	if err := run(ctx, env, "go", "test", "-tags=e2e", "-count=1", "-timeout=75m", "-v", "./e2e/..."); err != nil {
+		return fmt.Errorf("e2e: %w", err)
+	}
+	return nil
+}
+
+// phase prints the start of a phase and returns a func that prints its duration.
+func phase(name string) func() {
+	start := time.Now()
+	fmt.Printf("== %s\n", name)
+	return func() { fmt.Printf("== %s took %s\n", name, time.Since(start).Round(time.Second)) }
+}
