@@ -16,8 +16,8 @@ import (
 // entered the table. TopK is not safe for concurrent use.
 type TopK[V any] struct {
 	capacity int
-	index    map[string]int32 // key -> position in heap
-	heap     []Entry[V]       // min-heap on Count
+	index    map[string]*node[V]
+	heap     []*node[V] // min-heap on Count
 	total    uint64
 }
 
@@ -29,13 +29,18 @@ type Entry[V any] struct {
 	Value V
 }
 
+type node[V any] struct {
+	Entry[V]
+	pos int
+}
+
 // NewTopK returns a summary with room for capacity keys; capacity <= 0 makes it exact
 // (unbounded: it never evicts, and every Err is 0).
 func NewTopK[V any](capacity int) *TopK[V] {
 	if capacity < 0 {
 		capacity = 0
 	}
-	return &TopK[V]{capacity: capacity, index: make(map[string]int32, min(capacity, 1<<12))}
+	return &TopK[V]{capacity: capacity, index: make(map[string]*node[V], min(capacity, 1<<12))}
 }
 
 // Exact reports whether t never evicts.
@@ -60,30 +65,33 @@ func (t *TopK[V]) MaxErr() uint64 {
 // key is copied only when a new entry is made.
 func (t *TopK[V]) Add(key []byte, weight uint64) *V {
 	t.total += weight
-	if i, ok := t.index[string(key)]; ok {
-		t.heap[i].Count += weight
-		return &t.heap[t.down(int(i))].Value
+	if e, ok := t.index[string(key)]; ok {
+		e.Count += weight
+		t.down(e.pos)
+		return &e.Value
 	}
 	k := string(key)
 	if t.capacity == 0 || len(t.heap) < t.capacity {
-		t.heap = append(t.heap, Entry[V]{Key: k, Count: weight})
-		i := len(t.heap) - 1
-		t.index[k] = int32(i)
-		return &t.heap[t.up(i)].Value
+		e := &node[V]{Entry: Entry[V]{Key: k, Count: weight}, pos: len(t.heap)}
+		t.heap = append(t.heap, e)
+		t.index[k] = e
+		t.up(e.pos)
+		return &e.Value
 	}
 	// Replace the minimum.
-	e := &t.heap[0]
+	e := t.heap[0]
 	delete(t.index, e.Key)
 	m := e.Count
-	*e = Entry[V]{Key: k, Count: m + weight, Err: m}
-	t.index[k] = 0
-	return &t.heap[t.down(0)].Value
+	e.Entry = Entry[V]{Key: k, Count: m + weight, Err: m}
+	t.index[k] = e
+	t.down(0)
+	return &e.Value
 }
 
 // Get returns the entry for key, or nil when it is not tracked.
 func (t *TopK[V]) Get(key string) *Entry[V] {
-	if i, ok := t.index[key]; ok {
-		return &t.heap[i]
+	if e, ok := t.index[key]; ok {
+		return &e.Entry
 	}
 	return nil
 }
@@ -91,7 +99,10 @@ func (t *TopK[V]) Get(key string) *Entry[V] {
 // Top returns copies of the n entries with the highest counts, highest first (ties by key);
 // n <= 0 returns all.
 func (t *TopK[V]) Top(n int) []Entry[V] {
-	out := slices.Clone(t.heap)
+	out := make([]Entry[V], len(t.heap))
+	for i, e := range t.heap {
+		out[i] = e.Entry
+	}
 	slices.SortFunc(out, func(a, b Entry[V]) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
 			return c
@@ -106,15 +117,15 @@ func (t *TopK[V]) Top(n int) []Entry[V] {
 
 // All calls f for every tracked entry, in no particular order.
 func (t *TopK[V]) All(f func(*Entry[V])) {
-	for i := range t.heap {
-		f(&t.heap[i])
+	for _, e := range t.heap {
+		f(&e.Entry)
 	}
 }
 
 func (t *TopK[V]) swap(i, j int) {
 	t.heap[i], t.heap[j] = t.heap[j], t.heap[i]
-	t.index[t.heap[i].Key] = int32(i)
-	t.index[t.heap[j].Key] = int32(j)
+	t.heap[i].pos = i
+	t.heap[j].pos = j
 }
 
 func (t *TopK[V]) up(i int) int {
