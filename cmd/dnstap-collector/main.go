@@ -1,0 +1,180 @@
+// Command dnstap-collector receives dnstap over Frame Streams and writes rotated files.
+// A drop-in for fstrm_capture; see docs/collector.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/activation"
+	"github.com/coreos/go-systemd/v22/daemon"
+
+	"github.com/dnstapkit/dnstapkit/collector"
+)
+
+// Set by `go tool mage build` with -ldflags -X.
+var version, commit string
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // runtime failure, or frames lost at shutdown
+	exitUsage  = 2 // bad flags, environment or config
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	s, err := resolve(args, getenv, stdout)
+	if s.help {
+		usage(stdout, options())
+		return exitOK
+	}
+	if s.version {
+		fmt.Fprintf(stdout, "dnstap-collector %s (commit %s)\n", orDev(version), orDev(commit))
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dnstap-collector: %v\n", err)
+		return exitUsage
+	}
+	hopts := &slog.HandlerOptions{Level: s.logLevel}
+	var log *slog.Logger
+	if s.logJSON {
+		log = slog.New(slog.NewJSONHandler(stderr, hopts))
+	} else {
+		log = slog.New(slog.NewTextHandler(stderr, hopts))
+	}
+	log.Info("dnstap-collector starting", "version", orDev(version), "commit", orDev(commit), "config", s.effective)
+
+	c, err := collector.New(s.cfg, log)
+	if err != nil {
+		log.Error("config", "error", err)
+		return exitUsage
+	}
+	lns, err := listeners(s, getenv)
+	if err != nil {
+		log.Error("listen", "error", err)
+		return exitFailed
+	}
+	for _, ln := range lns {
+		log.Info("listening", "addr", ln.Addr().String(), "net", ln.Addr().Network())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	rot := make(chan os.Signal, 1)
+	signal.Notify(rot, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(rot)
+	go func() {
+		for sig := range rot {
+			log.Info("rotation requested", "signal", sig.String())
+			c.Rotate()
+		}
+	}()
+	if s.metrics != "" {
+		mln, err := net.Listen("tcp", s.metrics)
+		if err != nil {
+			log.Error("metrics listener", "error", err)
+			return exitFailed
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", collector.MetricsHandler(c))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(mln) }() // ends when closed below
+		defer srv.Close()
+		log.Info("metrics", "addr", mln.Addr().String())
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(ctx, lns...) }()
+	notify(log, daemon.SdNotifyReady)
+	status := time.NewTicker(s.statusEvery)
+	defer status.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			notify(log, daemon.SdNotifyStopping)
+			notify(log, "STATUS=draining "+c.Stats().String())
+			if err := <-done; err != nil {
+				log.Error("stopped with loss", "error", err)
+				return exitFailed
+			}
+			return exitOK
+		case err := <-done: // only when Serve fails early
+			log.Error("serve", "error", err)
+			return exitFailed
+		case <-status.C:
+			notify(log, "STATUS="+c.Stats().String())
+		}
+	}
+}
+
+func notify(log *slog.Logger, state string) {
+	if _, err := daemon.SdNotify(false, state); err != nil {
+		log.Warn("sd_notify", "state", state, "error", err)
+	}
+}
+
+func orDev(s string) string {
+	if s == "" {
+		return "dev"
+	}
+	return s
+}
+
+// listeners opens the -u sockets, the TCP address and the sockets systemd passed. Activation is
+// used when asked (--systemd-socket) or when LISTEN_PID names this process; then at least one
+// socket must have been passed.
+func listeners(s settings, getenv func(string) string) ([]net.Listener, error) {
+	var lns []net.Listener
+	closeAll := func() {
+		for _, ln := range lns {
+			_ = ln.Close()
+		}
+	}
+	if s.systemd || getenv("LISTEN_PID") == fmt.Sprint(os.Getpid()) {
+		files := activation.Files(true)
+		if len(files) == 0 {
+			return nil, errors.New("socket activation: no file descriptors passed (LISTEN_PID/LISTEN_FDS unset or for another process)")
+		}
+		for _, f := range files {
+			ln, err := net.FileListener(f)
+			_ = f.Close() // net.FileListener dups it
+			if err != nil {
+				closeAll()
+				return nil, fmt.Errorf("socket activation: fd %d (%s) is not a listening stream socket: %w", f.Fd(), f.Name(), err)
+			}
+			lns = append(lns, ln)
+		}
+	}
+	for _, u := range s.units {
+		ln, err := collector.ListenUnix(u, s.socket)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	if s.tcp != "" {
+		ln, err := collector.ListenTCP(s.tcp)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	if len(lns) == 0 {
+		return nil, errors.New("nothing to listen on: give -u, -a and -p, or --systemd-socket")
+	}
+	return lns, nil
+}

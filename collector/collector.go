@@ -1,0 +1,280 @@
+package collector
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	fs "github.com/farsightsec/golang-framestream"
+)
+
+// Collector accepts Frame Streams connections and writes their frames to rotated files.
+type Collector struct {
+	cfg   Config
+	log   *slog.Logger
+	namer *namer
+	n     counters
+
+	in     chan *batch
+	rotate chan struct{}
+	pool   sync.Pool
+
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	draining atomic.Bool
+	hardStop time.Time // when draining: the time every connection is closed
+	served   atomic.Bool
+}
+
+// New validates cfg and returns a Collector; nothing is opened before Serve.
+func New(cfg Config, log *slog.Logger) (*Collector, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("collector config: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Collector{cfg: cfg, log: log, conns: map[net.Conn]struct{}{},
+		in:     make(chan *batch, max(2, int(cfg.BufferBytes/batchSize))),
+		rotate: make(chan struct{}, 1),
+	}
+	if cfg.Output != "-" {
+		nm, err := newNamer(cfg.Output, cfg.TimeNames)
+		if err != nil {
+			return nil, fmt.Errorf("collector config: %w", err)
+		}
+		c.namer = nm
+	}
+	c.pool.New = func() any { return &batch{buf: make([]byte, 0, batchSize)} }
+	return c, nil
+}
+
+// Rotate asks the writer to close the current file (SIGHUP, SIGUSR1). It never blocks.
+func (c *Collector) Rotate() {
+	select {
+	case c.rotate <- struct{}{}:
+	default: // one request is already pending
+	}
+}
+
+// Serve accepts on every listener until ctx is done, then drains: it closes the listeners,
+// reads what the open connections still send (until STOP, EOF, DrainQuiet of silence or
+// DrainTimeout), writes everything, closes the file with STOP and fsync, and returns.
+// It returns an error when frames were lost (the output failed until the drain deadline).
+// Serve may be called once.
+func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
+	if !c.served.CompareAndSwap(false, true) {
+		return errors.New("collector: Serve called twice")
+	}
+	if len(lns) == 0 {
+		return errors.New("collector: no listener")
+	}
+	var arch *archiver
+	if c.namer != nil {
+		arch = newArchiver(c.cfg, c.log, &c.n, c.namer)
+		go arch.run()
+	}
+	giveUp := make(chan struct{})
+	w := newWriter(c.cfg, c.log, &c.n, c.namer, arch)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		w.run(c.in, c.rotate, giveUp, c.release)
+	}()
+
+	var accepting, handling sync.WaitGroup
+	for _, ln := range lns {
+		accepting.Add(1)
+		go func() {
+			defer accepting.Done()
+			c.acceptLoop(ctx, ln, &handling)
+		}()
+	}
+	<-ctx.Done()
+	c.log.Info("stopping: closing listeners and draining connections", "timeout", c.cfg.DrainTimeout)
+	for _, ln := range lns {
+		_ = ln.Close() // the accept loop ends on the error this causes
+	}
+	accepting.Wait()
+
+	c.mu.Lock()
+	c.hardStop = time.Now().Add(c.cfg.DrainTimeout)
+	c.draining.Store(true)
+	for nc := range c.conns {
+		_ = nc.SetReadDeadline(c.drainDeadline()) // wakes readers blocked on a silent sender
+	}
+	c.mu.Unlock()
+	giveUpTimer := time.AfterFunc(c.cfg.DrainTimeout, func() { close(giveUp) })
+	defer giveUpTimer.Stop()
+
+	handling.Wait()
+	close(c.in)
+	<-writerDone
+	if arch != nil {
+		close(arch.queue)
+		<-arch.done
+	}
+	st := c.Stats()
+	c.log.Info("stopped", "stats", st.String())
+	if st.FramesLost > 0 {
+		return fmt.Errorf("collector: %d frames read but not written: the output failed until the drain deadline", st.FramesLost)
+	}
+	return nil
+}
+
+// drainDeadline is the read deadline while draining; c.mu or draining must be set.
+func (c *Collector) drainDeadline() time.Time {
+	d := time.Now().Add(c.cfg.DrainQuiet)
+	if d.After(c.hardStop) {
+		return c.hardStop
+	}
+	return d
+}
+
+func (c *Collector) acceptLoop(ctx context.Context, ln net.Listener, handling *sync.WaitGroup) {
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: wait and try again, never spin.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			c.log.Error("accept", "listener", ln.Addr().String(), "error", err, "retry", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		c.mu.Lock()
+		if c.draining.Load() || len(c.conns) >= c.cfg.MaxConns {
+			c.mu.Unlock()
+			c.n.reject(ReasonMaxConns)
+			c.log.Warn("connection refused: too many connections", "peer", peerName(nc), "max", c.cfg.MaxConns)
+			_ = nc.Close()
+			continue
+		}
+		c.conns[nc] = struct{}{}
+		handling.Add(1)
+		c.mu.Unlock()
+		go func() {
+			defer handling.Done()
+			c.handle(nc)
+			c.mu.Lock()
+			delete(c.conns, nc)
+			c.mu.Unlock()
+		}()
+	}
+}
+
+func (c *Collector) handle(nc net.Conn) {
+	defer nc.Close()
+	peer := peerName(nc)
+	c.n.connsTotal.Add(1)
+	c.n.connsOpen.Add(1)
+	defer c.n.connsOpen.Add(-1)
+	log := c.log.With("peer", peer)
+
+	_ = nc.SetDeadline(time.Now().Add(c.cfg.HandshakeTimeout))
+	br := bufio.NewReaderSize(nc, c.cfg.ReadBufferSize)
+	bidi, err := handshake(br, nc, []byte(c.cfg.ContentType))
+	if err != nil {
+		c.closeBad(log, "handshake", err)
+		return
+	}
+	_ = nc.SetDeadline(time.Time{})
+	if c.draining.Load() {
+		_ = nc.SetReadDeadline(c.drainDeadline())
+	}
+	log.Info("sender connected", "bidirectional", bidi)
+
+	beforeBlock := func() {
+		if c.draining.Load() {
+			_ = nc.SetReadDeadline(c.drainDeadline())
+		}
+	}
+	stop, err := frameLoop(br, c.cfg.MaxFrameSize, c.getBatch, c.send, beforeBlock)
+	switch {
+	case err != nil && c.draining.Load() && isTimeout(err):
+		log.Info("connection closed at shutdown (sender idle or drain deadline)")
+	case err != nil:
+		c.closeBad(log, "frame loop", err)
+	case stop && bidi:
+		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+		finish := fs.ControlFrame{ControlType: fs.CONTROL_FINISH}
+		if err := finish.Encode(nc); err != nil {
+			log.Warn("send FINISH", "error", err)
+		}
+		log.Info("sender stopped (STOP, FINISH sent)")
+	case stop:
+		log.Info("sender stopped (STOP)")
+	default:
+		log.Info("sender closed the connection without STOP")
+	}
+}
+
+func (c *Collector) closeBad(log *slog.Logger, stage string, err error) {
+	reason := ReasonProtocol
+	var pe *protoError
+	switch {
+	case errors.As(err, &pe):
+		reason = pe.reason
+	case isTimeout(err):
+		reason = ReasonTimeout
+	case stage == "handshake" && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		reason, err = ReasonHandshake, fmt.Errorf("connection closed during the handshake")
+	}
+	c.n.reject(reason)
+	log.Warn("connection closed: bad input", "stage", stage, "reason", reason, "error", err)
+}
+
+func (c *Collector) getBatch(need int) *batch {
+	if need > batchSize {
+		return &batch{buf: make([]byte, 0, need)}
+	}
+	return c.pool.Get().(*batch)
+}
+
+func (c *Collector) send(b *batch) {
+	c.n.framesRead.Add(uint64(b.frames))
+	c.n.bytesRead.Add(uint64(len(b.buf)))
+	c.in <- b
+}
+
+func (c *Collector) release(b *batch) {
+	if cap(b.buf) != batchSize {
+		return // an oversized one-off, or a stream batch that was sliced
+	}
+	b.buf, b.frames = b.buf[:0], 0
+	c.pool.Put(b)
+}
+
+// peerName names the sender for logs: address for TCP; socket path, pid and uid for unix.
+func peerName(nc net.Conn) string {
+	uc, ok := nc.(*net.UnixConn)
+	if !ok {
+		return nc.RemoteAddr().String()
+	}
+	name := "unix:" + uc.LocalAddr().String()
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return name
+	}
+	var cred *syscall.Ucred
+	_ = raw.Control(func(fd uintptr) {
+		cred, _ = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	})
+	if cred != nil {
+		name += fmt.Sprintf(" pid=%d uid=%d", cred.Pid, cred.Uid)
+	}
+	return name
+}

@@ -1,0 +1,172 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// DefaultContentType is the Frame Streams content type of dnstap.
+const DefaultContentType = "protobuf:dnstap.Dnstap"
+
+// TimeNames says whether and how the output path template is filtered with strftime.
+type TimeNames int
+
+const (
+	// NamesLiteral uses the output path as given (fstrm_capture without --gmtime/--localtime).
+	NamesLiteral TimeNames = iota
+	// NamesUTC expands strftime conversions in the path with UTC time (--gmtime).
+	NamesUTC
+	// NamesLocal expands strftime conversions in the path with local time (--localtime).
+	NamesLocal
+)
+
+// Compression of closed files.
+const (
+	CompressNone = ""
+	CompressGzip = "gzip"
+	CompressZstd = "zstd"
+)
+
+// Config holds everything a Collector needs. The zero value of a field means its default.
+type Config struct {
+	// ContentType is the only content type accepted from senders and written to files.
+	// Default DefaultContentType.
+	ContentType string
+	// Output is the path template of the output files, or "-" for Stream (no rotation).
+	Output string
+	// Stream receives the output when Output is "-" (usually os.Stdout).
+	Stream io.Writer
+	// TimeNames selects strftime expansion of Output, and the clock rotation aligns to.
+	TimeNames TimeNames
+	// RotateEvery closes the current file at each multiple of this interval on the clock
+	// (UTC, or local time with NamesLocal), even when no frame arrives. 0: never.
+	RotateEvery time.Duration
+	// RotateBytes closes the current file once it holds at least this many bytes. 0: never.
+	RotateBytes int64
+	// KeepFiles keeps at most this many closed files matching Output (oldest deleted first). 0: all.
+	KeepFiles int
+	// KeepBytes keeps at most this many bytes of closed files matching Output. 0: no limit.
+	KeepBytes int64
+	// Compress is CompressNone, CompressGzip or CompressZstd, applied to closed files.
+	Compress string
+	// ReadBufferSize is the read buffer of each connection, in bytes. Default 262144.
+	ReadBufferSize int
+	// MaxConns caps concurrent connections; more are accepted and closed at once. Default 64.
+	MaxConns int
+	// MaxFrameSize is the largest data frame accepted, in bytes; a larger length closes the
+	// connection. Default 1 MiB (a DNS message is at most 64 KiB).
+	MaxFrameSize int
+	// HandshakeTimeout bounds the handshake of a new connection. Default 5s.
+	HandshakeTimeout time.Duration
+	// DrainQuiet: when stopping, a connection that sends nothing for this long is closed. Default 1s.
+	DrainQuiet time.Duration
+	// DrainTimeout: when stopping, every connection is closed after this long, and writes that
+	// still fail are given up (those frames are counted as lost). Default 5s.
+	DrainTimeout time.Duration
+	// BufferBytes bounds the frames read but not yet written (memory), in bytes. When it is
+	// full the connections stop reading. Default 16 MiB.
+	BufferBytes int64
+	// RetryInterval is the wait between attempts after a failed write or open. Default 1s.
+	RetryInterval time.Duration
+	// Now is the clock (a test seam). Default time.Now.
+	Now func() time.Time
+}
+
+const (
+	defaultReadBuffer = 262144
+	defaultMaxConns   = 64
+	defaultMaxFrame   = 1 << 20
+	defaultBuffer     = 16 << 20
+	// batchSize is the size of the unit in which frames move from connections to the writer.
+	batchSize = 256 << 10
+)
+
+// withDefaults returns cfg with every zero field set to its default.
+func (cfg Config) withDefaults() Config {
+	if cfg.ContentType == "" {
+		cfg.ContentType = DefaultContentType
+	}
+	if cfg.ReadBufferSize == 0 {
+		cfg.ReadBufferSize = defaultReadBuffer
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = defaultMaxConns
+	}
+	if cfg.MaxFrameSize == 0 {
+		cfg.MaxFrameSize = defaultMaxFrame
+	}
+	if cfg.HandshakeTimeout == 0 {
+		cfg.HandshakeTimeout = 5 * time.Second
+	}
+	if cfg.DrainQuiet == 0 {
+		cfg.DrainQuiet = time.Second
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = 5 * time.Second
+	}
+	if cfg.BufferBytes == 0 {
+		cfg.BufferBytes = defaultBuffer
+	}
+	if cfg.RetryInterval == 0 {
+		cfg.RetryInterval = time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg
+}
+
+// Validate reports the first problem of cfg (after defaults), naming the field and the value.
+func (cfg Config) Validate() error {
+	cfg = cfg.withDefaults()
+	var errs []error
+	if cfg.Output == "" {
+		errs = append(errs, errors.New("output: no output path (fstrm_capture -w)"))
+	}
+	if cfg.Output == "-" && cfg.Stream == nil {
+		errs = append(errs, errors.New("output: \"-\" needs a stream"))
+	}
+	if len(cfg.ContentType) > 256 {
+		errs = append(errs, fmt.Errorf("content type: %d bytes, at most 256", len(cfg.ContentType)))
+	}
+	if cfg.TimeNames < NamesLiteral || cfg.TimeNames > NamesLocal {
+		errs = append(errs, fmt.Errorf("time names: unknown value %d", cfg.TimeNames))
+	}
+	if cfg.RotateEvery < 0 || (cfg.RotateEvery > 0 && cfg.RotateEvery < time.Second) {
+		errs = append(errs, fmt.Errorf("rotate every: %v, must be 0 or at least 1s", cfg.RotateEvery))
+	}
+	if cfg.RotateBytes < 0 {
+		errs = append(errs, fmt.Errorf("rotate size: %d, must be >= 0", cfg.RotateBytes))
+	}
+	if cfg.KeepFiles < 0 || cfg.KeepBytes < 0 {
+		errs = append(errs, fmt.Errorf("retention: keep files %d, keep bytes %d, must be >= 0", cfg.KeepFiles, cfg.KeepBytes))
+	}
+	switch cfg.Compress {
+	case CompressNone, CompressGzip, CompressZstd:
+	default:
+		errs = append(errs, fmt.Errorf("compress: %q, want gzip, zstd or nothing", cfg.Compress))
+	}
+	if cfg.ReadBufferSize < 4096 || cfg.ReadBufferSize > 64<<20 {
+		errs = append(errs, fmt.Errorf("read buffer size: %d, must be between 4096 and %d bytes", cfg.ReadBufferSize, 64<<20))
+	}
+	if cfg.MaxConns < 1 {
+		errs = append(errs, fmt.Errorf("max conns: %d, must be >= 1", cfg.MaxConns))
+	}
+	if cfg.MaxFrameSize < 16 || cfg.MaxFrameSize > 64<<20 {
+		errs = append(errs, fmt.Errorf("max frame size: %d, must be between 16 and %d bytes", cfg.MaxFrameSize, 64<<20))
+	}
+	if cfg.HandshakeTimeout < 0 || cfg.DrainQuiet < 0 || cfg.DrainTimeout < 0 || cfg.RetryInterval < 0 {
+		errs = append(errs, errors.New("timeouts must not be negative"))
+	}
+	if cfg.BufferBytes < batchSize*2 {
+		errs = append(errs, fmt.Errorf("buffer: %d bytes, must be at least %d", cfg.BufferBytes, batchSize*2))
+	}
+	if cfg.Output != "-" && cfg.Output != "" {
+		if _, err := newNamer(cfg.Output, cfg.TimeNames); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,189 @@
+package collector
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+
+	fs "github.com/farsightsec/golang-framestream"
+)
+
+// protoError is a reason to close a connection, with the reason label for metrics.
+type protoError struct {
+	reason string
+	err    error
+}
+
+func (e *protoError) Error() string { return e.err.Error() }
+func (e *protoError) Unwrap() error { return e.err }
+
+func perr(reason, format string, args ...any) error {
+	return &protoError{reason: reason, err: fmt.Errorf(format, args...)}
+}
+
+// readControl reads one control frame (escape, length, body); the caller has not consumed the
+// escape.
+func readControl(br *bufio.Reader) (fs.ControlFrame, error) {
+	var cf fs.ControlFrame
+	hdr, err := br.Peek(4)
+	if err != nil {
+		return cf, err
+	}
+	if n := binary.BigEndian.Uint32(hdr); n != 0 {
+		return cf, perr(ReasonProtocol, "expected a control frame, got a data frame of %d bytes", n)
+	}
+	if _, err := br.Discard(4); err != nil {
+		return cf, err
+	}
+	if err := cf.Decode(br); err != nil {
+		if errors.Is(err, fs.ErrDecode) {
+			return cf, perr(ReasonProtocol, "malformed control frame")
+		}
+		return cf, err
+	}
+	return cf, nil
+}
+
+func hasType(cf fs.ControlFrame, ct []byte) bool {
+	for _, t := range cf.ContentTypes {
+		if bytes.Equal(t, ct) {
+			return true
+		}
+	}
+	return false
+}
+
+func ctypes(cf fs.ControlFrame) string {
+	var b []byte
+	for i, t := range cf.ContentTypes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, t...)
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+// handshake runs the receiver side of Frame Streams: READY -> ACCEPT -> START (bidirectional,
+// reported true) or a lone START (unidirectional). Only ct is accepted.
+func handshake(br *bufio.Reader, w io.Writer, ct []byte) (bool, error) {
+	cf, err := readControl(br)
+	if err != nil {
+		return false, err
+	}
+	bidi := false
+	switch cf.ControlType {
+	case fs.CONTROL_READY:
+		bidi = true
+		if !hasType(cf, ct) {
+			return true, perr(ReasonContentType, "sender offers content types %s, want %q", ctypes(cf), ct)
+		}
+		accept := fs.ControlFrame{ControlType: fs.CONTROL_ACCEPT, ContentTypes: [][]byte{ct}}
+		if err := accept.Encode(w); err != nil {
+			return true, fmt.Errorf("send ACCEPT: %w", err)
+		}
+		if cf, err = readControl(br); err != nil {
+			return true, err
+		}
+		if cf.ControlType != fs.CONTROL_START {
+			return true, perr(ReasonHandshake, "expected START after ACCEPT, got control type %d", cf.ControlType)
+		}
+	case fs.CONTROL_START:
+	default:
+		return false, perr(ReasonHandshake, "expected READY or START, got control type %d", cf.ControlType)
+	}
+	if len(cf.ContentTypes) > 0 && !hasType(cf, ct) {
+		return bidi, perr(ReasonContentType, "START has content type %s, want %q", ctypes(cf), ct)
+	}
+	return bidi, nil
+}
+
+// batch carries complete data frames, exactly as they appear on the wire and in the file
+// (4-byte big-endian length, then the payload), from a connection to the writer.
+type batch struct {
+	buf    []byte
+	frames int
+}
+
+// frameLoop copies data frames from br into batches handed to send, until STOP (nil error,
+// stop true), EOF at a frame boundary (nil error, stop false) or an error. Frames are never
+// decoded. send may block: that is the backpressure. The current batch is always sent before
+// returning, so every complete frame read reaches send. beforeBlock is called when the next
+// read would block (draining uses it to set deadlines); it may be nil.
+func frameLoop(br *bufio.Reader, maxFrame int, get func(int) *batch, send func(*batch), beforeBlock func()) (stop bool, err error) {
+	b := get(0)
+	defer func() {
+		if len(b.buf) > 0 {
+			send(b)
+		}
+	}()
+	for {
+		if br.Buffered() == 0 {
+			if len(b.buf) > 0 {
+				send(b)
+				b = get(0)
+			}
+			if beforeBlock != nil {
+				beforeBlock()
+			}
+		}
+		hdr, err := br.Peek(4)
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(hdr) == 0 {
+				return false, nil
+			}
+			if len(hdr) > 0 {
+				return false, truncated(err, "inside a frame length")
+			}
+			return false, err
+		}
+		n := int(binary.BigEndian.Uint32(hdr))
+		if n == 0 {
+			cf, err := readControl(br)
+			if err != nil {
+				return false, err
+			}
+			if cf.ControlType == fs.CONTROL_STOP {
+				return true, nil
+			}
+			return false, perr(ReasonProtocol, "unexpected control frame type %d after START", cf.ControlType)
+		}
+		if n > maxFrame {
+			return false, perr(ReasonFrameSize, "data frame of %d bytes, more than the cap of %d", n, maxFrame)
+		}
+		need := 4 + n
+		if cap(b.buf)-len(b.buf) < need {
+			if len(b.buf) > 0 {
+				send(b)
+			}
+			b = get(need)
+		}
+		start := len(b.buf)
+		b.buf = b.buf[:start+need]
+		if _, err := io.ReadFull(br, b.buf[start:]); err != nil {
+			b.buf = b.buf[:start]
+			return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))
+		}
+		b.frames++
+	}
+}
+
+func truncated(err error, where string) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return perr(ReasonTruncated, "connection closed %s", where)
+	}
+	if isTimeout(err) {
+		return perr(ReasonTimeout, "timed out %s", where)
+	}
+	return err
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}

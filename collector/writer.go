@@ -1,0 +1,332 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	fs "github.com/farsightsec/golang-framestream"
+)
+
+// writer owns the output: one goroutine, one file open at a time.
+type writer struct {
+	cfg     Config
+	log     *slog.Logger
+	n       *counters
+	namer   *namer
+	archive *archiver
+	header  []byte // START with the content type
+	trailer []byte // STOP
+
+	stream        io.Writer
+	streamStarted bool
+
+	f           *os.File
+	part, final string
+	size        int64 // bytes in f up to the last complete frame
+
+	failing string // last error logged, to log a failure once, not once a retry
+	gaveUp  bool
+	held    *batch // the batch counted in framesHeld
+}
+
+func controlBytes(cf fs.ControlFrame) []byte {
+	var b bytesBuffer
+	_ = cf.Encode(&b) // writes to memory cannot fail
+	return b
+}
+
+type bytesBuffer []byte
+
+func (b *bytesBuffer) Write(p []byte) (int, error) { *b = append(*b, p...); return len(p), nil }
+
+func newWriter(cfg Config, log *slog.Logger, n *counters, nm *namer, a *archiver) *writer {
+	w := &writer{cfg: cfg, log: log, n: n, namer: nm, archive: a,
+		header:  controlBytes(fs.ControlFrame{ControlType: fs.CONTROL_START, ContentTypes: [][]byte{[]byte(cfg.ContentType)}}),
+		trailer: controlBytes(fs.ControlFrame{ControlType: fs.CONTROL_STOP}),
+	}
+	if cfg.Output == "-" {
+		w.stream = cfg.Stream
+	}
+	return w
+}
+
+// run writes batches from in until it is closed, then closes the output. A batch that cannot
+// be written is held and retried every RetryInterval; meanwhile nothing more is taken from in,
+// so the connections block (backpressure). Once giveUp is closed, batches that fail are
+// counted as lost instead of held, so a shutdown cannot hang on a dead disk.
+func (w *writer) run(in <-chan *batch, rotate <-chan struct{}, giveUp <-chan struct{}, release func(*batch)) {
+	var tick <-chan time.Time
+	var timer *time.Timer
+	if w.cfg.RotateEvery > 0 && w.stream == nil {
+		timer = time.NewTimer(w.untilRotation())
+		defer timer.Stop()
+		tick = timer.C
+	}
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	var pending *batch
+	for {
+		if pending != nil {
+			select {
+			case <-retry.C:
+				if w.write(pending) {
+					release(pending)
+					pending = nil
+				} else {
+					retry.Reset(w.cfg.RetryInterval)
+				}
+			case <-rotate:
+				w.rotate("signal")
+			case <-tick:
+				w.rotate("timer")
+				timer.Reset(w.untilRotation())
+			case <-giveUp:
+				giveUp = nil
+				w.gaveUp = true
+				w.lose(pending)
+				release(pending)
+				pending = nil
+			}
+			continue
+		}
+		select {
+		case b, ok := <-in:
+			if !ok {
+				w.close()
+				return
+			}
+			switch {
+			case w.write(b):
+				release(b)
+			case w.gaveUp:
+				w.lose(b)
+				release(b)
+			default:
+				pending = b
+				retry.Reset(w.cfg.RetryInterval)
+			}
+		case <-rotate:
+			w.rotate("signal")
+		case <-tick:
+			w.rotate("timer")
+			timer.Reset(w.untilRotation())
+		case <-giveUp:
+			giveUp = nil
+			w.gaveUp = true
+		}
+	}
+}
+
+func (w *writer) untilRotation() time.Duration {
+	now := w.cfg.Now()
+	return alignedNext(now, w.cfg.RotateEvery, w.cfg.TimeNames).Sub(now)
+}
+
+func (w *writer) unhold(b *batch) {
+	if w.held == b {
+		w.n.framesHeld.Add(-int64(b.frames))
+		w.held = nil
+	}
+}
+
+func (w *writer) lose(b *batch) {
+	w.unhold(b)
+	w.n.framesLost.Add(uint64(b.frames))
+	w.log.Error("frames lost: output still failing at the drain deadline", "frames", b.frames, "error", w.failing)
+}
+
+// write writes b completely or reports false (after logging and counting the error).
+func (w *writer) write(b *batch) bool {
+	if err := w.ensureOpen(); err != nil {
+		return w.fail(b, err)
+	}
+	if w.stream != nil {
+		for len(b.buf) > 0 {
+			n, err := w.stream.Write(b.buf)
+			b.buf = b.buf[n:] // a stream cannot be rewound: keep only what is not written
+			w.n.bytesWritten.Add(uint64(n))
+			if err != nil {
+				return w.fail(b, fmt.Errorf("write output stream: %w", err))
+			}
+		}
+		w.ok(b)
+		return true
+	}
+	if _, err := w.f.Write(b.buf); err != nil {
+		// Cut off a partly written frame so the file stays a valid Frame Stream.
+		if terr := w.f.Truncate(w.size); terr != nil {
+			w.abandon(fmt.Errorf("cut %s back to %d bytes after a failed write: %w", w.part, w.size, terr))
+		} else if _, serr := w.f.Seek(w.size, io.SeekStart); serr != nil {
+			w.abandon(fmt.Errorf("seek %s: %w", w.part, serr))
+		}
+		return w.fail(b, fmt.Errorf("write %s: %w", w.part, err))
+	}
+	w.size += int64(len(b.buf))
+	w.n.bytesWritten.Add(uint64(len(b.buf)))
+	w.ok(b)
+	if w.cfg.RotateBytes > 0 && w.size >= w.cfg.RotateBytes {
+		w.rotate("size")
+	}
+	return true
+}
+
+func (w *writer) ok(b *batch) {
+	w.n.framesWritten.Add(uint64(b.frames))
+	w.unhold(b)
+	if w.failing != "" {
+		w.log.Info("output works again", "file", w.part)
+		w.failing = ""
+	}
+}
+
+func (w *writer) fail(b *batch, err error) bool {
+	w.n.writeErrors.Add(1)
+	if w.held != b && !w.gaveUp {
+		w.n.framesHeld.Add(int64(b.frames))
+		w.held = b
+	}
+	if msg := err.Error(); msg != w.failing {
+		w.log.Error("output failed; holding frames and retrying (senders are paused)", "error", err, "frames_held", b.frames, "retry", w.cfg.RetryInterval)
+		w.failing = msg
+	}
+	return false
+}
+
+// abandon closes a file that can no longer be made valid; it keeps its .part name.
+func (w *writer) abandon(err error) {
+	w.n.writeErrors.Add(1)
+	w.log.Error("abandoning output file; it keeps its .part name", "file", w.part, "error", err)
+	_ = w.f.Close() // already failed; the error above is what matters
+	w.f = nil
+}
+
+func (w *writer) ensureOpen() error {
+	if w.stream != nil {
+		if !w.streamStarted {
+			if _, err := w.stream.Write(w.header); err != nil {
+				return fmt.Errorf("write START to output stream: %w", err)
+			}
+			w.streamStarted = true
+		}
+		return nil
+	}
+	if w.f != nil {
+		return nil
+	}
+	final := w.namer.next(w.cfg.Now())
+	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	part := final + partSuffix
+	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return fmt.Errorf("create output file: %w", err)
+	}
+	if _, err := f.Write(w.header); err != nil {
+		_ = f.Close()      // the write error is the one to report
+		_ = os.Remove(part) // holds no frame
+		return fmt.Errorf("write START to %s: %w", part, err)
+	}
+	w.f, w.part, w.final, w.size = f, part, final, int64(len(w.header))
+	w.log.Info("output file opened", "file", part)
+	return nil
+}
+
+func (w *writer) rotate(why string) {
+	if w.f == nil {
+		return
+	}
+	w.n.rotations.Add(1)
+	w.log.Debug("rotating", "why", why, "file", w.final)
+	w.closeFile()
+}
+
+// closeFile writes STOP, syncs, closes and renames NAME.part to NAME, never replacing a file.
+func (w *writer) closeFile() {
+	f, part := w.f, w.part
+	w.f = nil
+	if _, err := f.Write(w.trailer); err != nil {
+		_ = f.Truncate(w.size) // best effort: keep the frames, lose only the STOP
+		_ = f.Close()
+		w.n.writeErrors.Add(1)
+		w.log.Error("cannot finish output file; it keeps its .part name", "file", part, "error", err)
+		return
+	}
+	if err := f.Sync(); err != nil {
+		w.n.writeErrors.Add(1)
+		w.log.Error("fsync output file", "file", part, "error", err)
+	}
+	if err := f.Close(); err != nil {
+		w.n.writeErrors.Add(1)
+		w.log.Error("close output file", "file", part, "error", err)
+	}
+	final, err := publish(part, w.final, w.namer)
+	if err != nil {
+		w.n.writeErrors.Add(1)
+		w.log.Error("rename finished output file; it keeps its .part name", "file", part, "error", err)
+		return
+	}
+	w.n.filesClosed.Add(1)
+	w.log.Info("output file closed", "file", final, "bytes", w.size+int64(len(w.trailer)))
+	if w.archive != nil {
+		w.archive.enqueue(final)
+	}
+}
+
+// publish gives part its final name without replacing an existing file (link, then unlink);
+// if the name was taken meanwhile, the next free name is used.
+func publish(part, final string, nm *namer) (string, error) {
+	for range 100 {
+		err := os.Link(part, final)
+		if err == nil {
+			return final, os.Remove(part)
+		}
+		if errors.Is(err, os.ErrExist) {
+			final = nextFree(final)
+			continue
+		}
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EXDEV) {
+			// No hard links on this file system: rename, after checking the name is free.
+			if taken(final) {
+				final = nextFree(final)
+				continue
+			}
+			return final, os.Rename(part, final)
+		}
+		return "", err
+	}
+	return "", fmt.Errorf("no free name for %s", final)
+}
+
+func nextFree(p string) string {
+	ext := filepath.Ext(p)
+	stem := p[:len(p)-len(ext)]
+	for i := 1; ; i++ {
+		c := fmt.Sprintf("%s.%d%s", stem, i, ext)
+		if !taken(c) {
+			return c
+		}
+	}
+}
+
+func (w *writer) close() {
+	if w.stream != nil {
+		if w.streamStarted {
+			if _, err := w.stream.Write(w.trailer); err != nil {
+				w.n.writeErrors.Add(1)
+				w.log.Error("write STOP to output stream", "error", err)
+			}
+		}
+		return
+	}
+	if w.f != nil {
+		w.closeFile()
+	}
+}
