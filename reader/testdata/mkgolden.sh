@@ -126,6 +126,7 @@ options {
 	dnssec-validation no;
 	notify no;
 	minimal-responses no;
+	check-names primary ignore;
 	dnstap { all; };
 	dnstap-output file "$work/res/resolver.fstrm";
 	dnstap-identity "resolver.golden";

@@ -1,0 +1,253 @@
+package reader
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/dnstapkit/dnstapkit/reader/internal/bindtext"
+)
+
+// Mode selects an output format.
+type Mode int
+
+// The output modes. The first four are dnstap-read's.
+const (
+	ModeText  Mode = iota // dnstap-read: one line per message
+	ModeHex               // dnstap-read -x: the line, then the DNS message in hex
+	ModePrint             // dnstap-read -p: the line, then the DNS message as text
+	ModeYAML              // dnstap-read -y
+	ModeJSON              // one JSON object per line (NDJSON)
+)
+
+// Printer renders messages in one Mode. Its zero value prints ModeText in the local time zone.
+// It keeps state between messages (the YAML document separator, a timestamp cache), so use
+// one Printer per output stream. It is not safe for concurrent use.
+type Printer struct {
+	Mode     Mode
+	Location *time.Location // time zone of the text timestamps; nil means time.Local
+
+	notFirst bool
+	lastSec  int64
+	lastLoc  *time.Location
+	stamp    []byte // "01-Dec-2026 02:18:41" for lastSec
+}
+
+// Skipped reports whether BIND's dnstap-read prints nothing for m: a frame without a message,
+// a message type it does not know, or a DNS message that parses but has no question.
+func Skipped(m *Message) bool {
+	if m.DnstapType != DnstapTypeMessage || !m.HasMessage || !m.Type.Valid() {
+		return true
+	}
+	d := m.DNS()
+	return d.Parsed && !d.HasQuestion
+}
+
+// Append appends m's rendering to dst. It appends nothing where dnstap-read prints nothing
+// (see Skipped), except in ModeJSON, which renders every frame that carries a message.
+func (p *Printer) Append(dst []byte, m *Message) []byte {
+	if p.Mode == ModeJSON {
+		if !m.HasMessage {
+			return dst
+		}
+		return AppendJSON(dst, m)
+	}
+	if Skipped(m) {
+		return dst
+	}
+	switch p.Mode {
+	case ModeYAML:
+		return p.appendYAML(dst, m)
+	case ModeHex:
+		dst = p.appendLine(dst, m)
+		if m.DNS().Parsed {
+			dst = appendHexUpper(dst, m.Wire())
+			dst = append(dst, '\n')
+		}
+		return dst
+	case ModePrint:
+		dst = p.appendLine(dst, m)
+		if m.DNS().Parsed {
+			dst, _ = bindtext.AppendMessage(dst, m.Wire(), bindtext.StylePrint)
+		}
+		return dst
+	}
+	return p.appendLine(dst, m)
+}
+
+// AppendText appends dnstap-read's one-line summary of m (with its newline), in loc
+// (time.Local when nil). It does not check Skipped.
+func AppendText(dst []byte, m *Message, loc *time.Location) []byte {
+	p := Printer{Location: loc}
+	return p.appendLine(dst, m)
+}
+
+// appendLine is BIND's dns_dt_datatotext plus the newline dnstap-read adds. When an address
+// has a length other than 4 or 16 BIND fails (and prints no line); so does this.
+func (p *Printer) appendLine(dst []byte, m *Message) []byte {
+	if !addrOK(m.QueryAddress) || !addrOK(m.ResponseAddress) {
+		return dst
+	}
+	sec, nsec, ok := m.timeParts()
+	sec = uint64(uint32(sec)) // isc_time_set takes an unsigned int
+	if !ok || (sec == 0 && nsec == 0) {
+		dst = append(dst, "???\x3f-?\x3f-?? ??:??:??.??? "...)
+	} else {
+		dst = p.appendStamp(dst, int64(sec))
+		ms := nsec / 1e6
+		dst = append(dst, '.', byte('0'+ms/100%10), byte('0'+ms/10%10), byte('0'+ms%10), ' ')
+		if ms >= 1000 { // BIND would abort on nsec >= 1e9; print the digits it would format
+			dst = strconv.AppendUint(dst[:len(dst)-4], uint64(ms), 10)
+			dst = append(dst, ' ')
+		}
+	}
+	dst = append(dst, typeMnemonics[m.Type]...)
+	dst = append(dst, ' ')
+	dst = appendAddrPort(dst, m.QueryAddress, m.QueryPort)
+	if m.Type.IsQuery() {
+		dst = append(dst, " -> "...)
+	} else {
+		dst = append(dst, " <- "...)
+	}
+	dst = appendAddrPort(dst, m.ResponseAddress, m.ResponsePort)
+	if m.SocketProtocol == ProtoTCP {
+		dst = append(dst, " TCP "...)
+	} else {
+		dst = append(dst, " UDP "...)
+	}
+	dst = strconv.AppendUint(dst, uint64(len(m.Wire())), 10)
+	dst = append(dst, "b "...)
+	d := m.DNS()
+	if d.Parsed {
+		dst = append(dst, d.QName...)
+		dst = append(dst, '/')
+		dst = AppendClass(dst, d.QClass)
+		dst = append(dst, '/')
+		dst = AppendType(dst, d.QType)
+	} else {
+		dst = append(dst, "?/?/?"...)
+	}
+	return append(dst, '\n')
+}
+
+func addrOK(a []byte) bool { return len(a) == 0 || len(a) == 4 || len(a) == 16 }
+
+func appendAddrPort(dst, a []byte, port uint32) []byte {
+	if len(a) == 0 {
+		return append(dst, '?')
+	}
+	dst = AppendIP(dst, a)
+	dst = append(dst, ':')
+	return strconv.AppendUint(dst, uint64(port), 10)
+}
+
+var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+// appendStamp appends strftime("%d-%b-%Y %X") in the C locale for sec, cached per second.
+func (p *Printer) appendStamp(dst []byte, sec int64) []byte {
+	loc := p.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	if sec != p.lastSec || loc != p.lastLoc || p.stamp == nil {
+		t := time.Unix(sec, 0).In(loc)
+		y, mo, d := t.Date()
+		h, mi, s := t.Clock()
+		b := p.stamp[:0]
+		b = append(b, byte('0'+d/10), byte('0'+d%10), '-')
+		b = append(b, months[mo-1]...)
+		b = append(b, '-')
+		if y >= 0 && y < 10000 {
+			b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
+		} else {
+			b = strconv.AppendInt(b, int64(y), 10)
+		}
+		b = append(b, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10),
+			':', byte('0'+s/10), byte('0'+s%10))
+		p.stamp, p.lastSec, p.lastLoc = b, sec, loc
+	}
+	return append(dst, p.stamp...)
+}
+
+const hexUpper = "0123456789ABCDEF"
+
+func appendHexUpper(dst, b []byte) []byte {
+	for _, c := range b {
+		dst = append(dst, hexUpper[c>>4], hexUpper[c&0xf])
+	}
+	return dst
+}
+
+// AppendIP appends the address as glibc's inet_ntop prints it: dotted quad for 4 bytes;
+// for 16 bytes, lower-case hex groups with the longest run (two groups or more, the first
+// when tied) of zero groups as "::", and the embedded IPv4 form for ::a.b.c.d and
+// ::ffff:a.b.c.d. Other lengths are printed as hex.
+func AppendIP(dst, a []byte) []byte {
+	switch len(a) {
+	case 4:
+		dst = strconv.AppendUint(dst, uint64(a[0]), 10)
+		dst = append(dst, '.')
+		dst = strconv.AppendUint(dst, uint64(a[1]), 10)
+		dst = append(dst, '.')
+		dst = strconv.AppendUint(dst, uint64(a[2]), 10)
+		dst = append(dst, '.')
+		return strconv.AppendUint(dst, uint64(a[3]), 10)
+	case 16:
+	default:
+		return appendHexLower(dst, a)
+	}
+	var w [8]uint16
+	for i := range w {
+		w[i] = uint16(a[2*i])<<8 | uint16(a[2*i+1])
+	}
+	bestBase, bestLen, curBase, curLen := -1, 0, -1, 0
+	for i := 0; i < 8; i++ {
+		if w[i] == 0 {
+			if curBase < 0 {
+				curBase, curLen = i, 1
+			} else {
+				curLen++
+			}
+			continue
+		}
+		if curBase >= 0 {
+			if bestBase < 0 || curLen > bestLen {
+				bestBase, bestLen = curBase, curLen
+			}
+			curBase = -1
+		}
+	}
+	if curBase >= 0 && (bestBase < 0 || curLen > bestLen) {
+		bestBase, bestLen = curBase, curLen
+	}
+	if bestBase >= 0 && bestLen < 2 {
+		bestBase = -1
+	}
+	for i := 0; i < 8; i++ {
+		if bestBase >= 0 && i >= bestBase && i < bestBase+bestLen {
+			if i == bestBase {
+				dst = append(dst, ':')
+			}
+			continue
+		}
+		if i != 0 {
+			dst = append(dst, ':')
+		}
+		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
+			return AppendIP(dst, a[12:])
+		}
+		dst = strconv.AppendUint(dst, uint64(w[i]), 16)
+	}
+	if bestBase >= 0 && bestBase+bestLen == 8 {
+		dst = append(dst, ':')
+	}
+	return dst
+}
+
+const hexLower = "0123456789abcdef"
+
+func appendHexLower(dst, b []byte) []byte {
+	for _, c := range b {
+		dst = append(dst, hexLower[c>>4], hexLower[c&0xf])
+	}
+	return dst
+}
