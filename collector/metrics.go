@@ -109,7 +109,7 @@ func (s Stats) WritePrometheus(w io.Writer) error {
 		{"files_deleted_total", "counter", "Closed files deleted by retention.", s.FilesDeleted},
 	}
 	for _, x := range ms {
-		if _, err := fmt.Fprintf(w, "# HELP dnstap_collector_%s %s\n# TYPE dnstap_collector_%[1]s %s\ndnstap_collector_%[1]s %v\n", x.name, x.help, x.typ, x.v); err != nil {
+		if _, err := fmt.Fprintf(w, "# HELP dnstap_collector_%[1]s %[2]s\n# TYPE dnstap_collector_%[1]s %[3]s\ndnstap_collector_%[1]s %[4]v\n", x.name, x.help, x.typ, x.v); err != nil {
 			return fmt.Errorf("write metrics: %w", err)
 		}
 	}

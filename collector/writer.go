@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -159,26 +160,57 @@ func (w *writer) write(b *batch) bool {
 		w.ok(b)
 		return true
 	}
-	if _, err := w.f.Write(b.buf); err != nil {
-		// Cut off a partly written frame so the file stays a valid Frame Stream.
-		if terr := w.f.Truncate(w.size); terr != nil {
-			w.abandon(fmt.Errorf("cut %s back to %d bytes after a failed write: %w", w.part, w.size, terr))
-		} else if _, serr := w.f.Seek(w.size, io.SeekStart); serr != nil {
-			w.abandon(fmt.Errorf("seek %s: %w", w.part, serr))
+	for len(b.buf) > 0 {
+		chunk, frames := w.fits(b)
+		if _, err := w.f.Write(chunk); err != nil {
+			// Cut off a partly written frame so the file stays a valid Frame Stream.
+			if terr := w.f.Truncate(w.size); terr != nil {
+				w.abandon(fmt.Errorf("cut %s back to %d bytes after a failed write: %w", w.part, w.size, terr))
+			} else if _, serr := w.f.Seek(w.size, io.SeekStart); serr != nil {
+				w.abandon(fmt.Errorf("seek %s: %w", w.part, serr))
+			}
+			return w.fail(b, fmt.Errorf("write %s: %w", w.part, err))
 		}
-		return w.fail(b, fmt.Errorf("write %s: %w", w.part, err))
+		w.size += int64(len(chunk))
+		w.n.bytesWritten.Add(uint64(len(chunk)))
+		w.n.framesWritten.Add(uint64(frames))
+		w.unhold(b)
+		b.buf, b.frames = b.buf[len(chunk):], b.frames-frames
+		if w.cfg.RotateBytes > 0 && w.size >= w.cfg.RotateBytes-int64(len(w.trailer)) {
+			w.rotate("size")
+		}
+		if len(b.buf) > 0 {
+			if err := w.ensureOpen(); err != nil {
+				return w.fail(b, err)
+			}
+		}
 	}
-	w.size += int64(len(b.buf))
-	w.n.bytesWritten.Add(uint64(len(b.buf)))
 	w.ok(b)
-	if w.cfg.RotateBytes > 0 && w.size >= w.cfg.RotateBytes {
-		w.rotate("size")
-	}
 	return true
+}
+
+// fits returns the leading frames of b that fit in the current file under RotateBytes (at
+// least one frame), or all of b without a size limit.
+func (w *writer) fits(b *batch) ([]byte, int) {
+	if w.cfg.RotateBytes == 0 {
+		return b.buf, b.frames
+	}
+	room := w.cfg.RotateBytes - int64(len(w.trailer)) - w.size
+	off, frames := 0, 0
+	for off < len(b.buf) {
+		n := 4 + int(binary.BigEndian.Uint32(b.buf[off:]))
+		if frames > 0 && int64(off+n) > room {
+			break
+		}
+		off += n
+		frames++
+	}
+	return b.buf[:off], frames
 }
 
 func (w *writer) ok(b *batch) {
 	w.n.framesWritten.Add(uint64(b.frames))
+	b.frames = 0
 	w.unhold(b)
 	if w.failing != "" {
 		w.log.Info("output works again", "file", w.part)
@@ -230,7 +262,7 @@ func (w *writer) ensureOpen() error {
 		return fmt.Errorf("create output file: %w", err)
 	}
 	if _, err := f.Write(w.header); err != nil {
-		_ = f.Close()      // the write error is the one to report
+		_ = f.Close()       // the write error is the one to report
 		_ = os.Remove(part) // holds no frame
 		return fmt.Errorf("write START to %s: %w", part, err)
 	}

@@ -1,0 +1,23 @@
+package collector
+
+import (
+	"bytes"
+	"encoding/binary"
+
+	fs "github.com/farsightsec/golang-framestream"
+)
+
+func startFrame() fs.ControlFrame {
+	return fs.ControlFrame{ControlType: fs.CONTROL_START, ContentTypes: [][]byte{ctDnstap}}
+}
+func stopFrame() fs.ControlFrame { return fs.ControlFrame{ControlType: fs.CONTROL_STOP} }
+func readyFrame(ct string) fs.ControlFrame {
+	return fs.ControlFrame{ControlType: fs.CONTROL_READY, ContentTypes: [][]byte{[]byte(ct)}}
+}
+
+func writeFrame(b *bytes.Buffer, p []byte) {
+	var hdr [4]byte
+	binary.BigEndian.PutUint32(hdr[:], uint32(len(p)))
+	b.Write(hdr[:])
+	b.Write(p)
+}
