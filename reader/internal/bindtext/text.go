@@ -1,0 +1,278 @@
+package bindtext
+
+import "strconv"
+
+// Presentation helpers shared by the renderers: names, types, classes, addresses and the
+// string encodings of lib/dns/rdata.c and lib/isc (hex, base64, base32hex).
+
+var typeNames = func() map[uint16]string {
+	names := map[uint16]string{
+		1: "A", 2: "NS", 3: "MD", 4: "MF", 5: "CNAME", 6: "SOA", 7: "MB", 8: "MG", 9: "MR",
+		10: "NULL", 11: "WKS", 12: "PTR", 13: "HINFO", 14: "MINFO", 15: "MX", 16: "TXT",
+		17: "RP", 18: "AFSDB", 19: "X25", 20: "ISDN", 21: "RT", 22: "NSAP", 23: "NSAP-PTR",
+		24: "SIG", 25: "KEY", 26: "PX", 27: "GPOS", 28: "AAAA", 29: "LOC", 30: "NXT",
+		31: "EID", 32: "NIMLOC", 33: "SRV", 34: "ATMA", 35: "NAPTR", 36: "KX", 37: "CERT",
+		38: "A6", 39: "DNAME", 40: "SINK", 41: "OPT", 42: "APL", 43: "DS", 44: "SSHFP",
+		45: "IPSECKEY", 46: "RRSIG", 47: "NSEC", 48: "DNSKEY", 49: "DHCID", 50: "NSEC3",
+		51: "NSEC3PARAM", 52: "TLSA", 53: "SMIMEA", 55: "HIP", 56: "NINFO", 57: "RKEY",
+		58: "TALINK", 59: "CDS", 60: "CDNSKEY", 61: "OPENPGPKEY", 62: "CSYNC", 63: "ZONEMD",
+		64: "SVCB", 65: "HTTPS", 66: "DSYNC", 67: "HHIT", 68: "BRID", 99: "SPF",
+		100: "UINFO", 101: "UID", 102: "GID", 103: "UNSPEC", 104: "NID", 105: "L32",
+		106: "L64", 107: "LP", 108: "EUI48", 109: "EUI64", 249: "TKEY", 250: "TSIG",
+		251: "IXFR", 252: "AXFR", 253: "MAILB", 254: "MAILA", 255: "ANY", 256: "URI",
+		257: "CAA", 258: "AVC", 259: "DOA", 260: "AMTRELAY", 261: "RESINFO", 262: "WALLET",
+		32768: "TA", 32769: "DLV", 65533: "KEYDATA",
+	}
+	return names
+}()
+
+var typeNameArr = func() (a [263]string) {
+	for t, n := range typeNames {
+		if int(t) < len(a) {
+			a[t] = n
+		}
+	}
+	return a
+}()
+
+// appendType is dns_rdatatype_totext: the mnemonic, or TYPEnnn.
+func appendType(dst []byte, t uint16) []byte {
+	if int(t) < len(typeNameArr) {
+		if n := typeNameArr[t]; n != "" {
+			return append(dst, n...)
+		}
+	} else if n, ok := typeNames[t]; ok {
+		return append(dst, n...)
+	}
+	dst = append(dst, "TYPE"...)
+	return strconv.AppendUint(dst, uint64(t), 10)
+}
+
+// appendClass is dns_rdataclass_totext.
+func appendClass(dst []byte, c uint16) []byte {
+	switch c {
+	case 1:
+		return append(dst, "IN"...)
+	case 3:
+		return append(dst, "CH"...)
+	case 4:
+		return append(dst, "HS"...)
+	case 254:
+		return append(dst, "NONE"...)
+	case 255:
+		return append(dst, "ANY"...)
+	case 0:
+		return append(dst, "RESERVED0"...)
+	}
+	dst = append(dst, "CLASS"...)
+	return strconv.AppendUint(dst, uint64(c), 10)
+}
+
+// appendName is dns_name_totext(name, omit_final_dot=false) of an uncompressed name.
+func appendName(dst, name []byte) []byte {
+	if len(name) == 1 {
+		return append(dst, '.')
+	}
+	for i := 0; i < len(name) && name[i] != 0; {
+		l := int(name[i])
+		for _, c := range name[i+1 : i+1+l] {
+			switch c {
+			case '"', '(', ')', '.', ';', '\\':
+				dst = append(dst, '\\', c)
+			default:
+				if c > 0x20 && c < 0x7f {
+					dst = append(dst, c)
+				} else {
+					dst = append(dst, '\\', '0'+c/100, '0'+c/10%10, '0'+c%10)
+				}
+			}
+		}
+		dst = append(dst, '.')
+		i += l + 1
+	}
+	return dst
+}
+
+// appendTxt is txt_totext / commatxt_totext: one <character-string> at the start of src;
+// it returns the rest of src.
+func appendTxt(dst, src []byte, quote, comma bool) ([]byte, []byte) {
+	n := int(src[0])
+	s := src[1 : 1+n]
+	if quote {
+		dst = append(dst, '"')
+	}
+	low := byte('!')
+	if quote {
+		low = ' '
+	}
+	for _, c := range s {
+		if c < low || c >= 0x7f {
+			dst = append(dst, '\\', '0'+c/100, '0'+c/10%10, '0'+c%10)
+			continue
+		}
+		if c == '"' || c == '\\' || (comma && c == ',') || (!comma && !quote && (c == '@' || c == ';')) {
+			dst = append(dst, '\\')
+			if comma && (c == ',' || c == '\\') {
+				dst = append(dst, '\\')
+				if c == '\\' {
+					dst = append(dst, '\\')
+				}
+			}
+		}
+		dst = append(dst, c)
+	}
+	if quote {
+		dst = append(dst, '"')
+	}
+	return dst, src[1+n:]
+}
+
+// appendMultiTxt is multitxt_totext: all of src as one quoted string.
+func appendMultiTxt(dst, src []byte) []byte {
+	dst = append(dst, '"')
+	for _, c := range src {
+		if c < ' ' || c >= 0x7f {
+			dst = append(dst, '\\', '0'+c/100, '0'+c/10%10, '0'+c%10)
+			continue
+		}
+		if c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, '"')
+}
+
+const hexUpper = "0123456789ABCDEF"
+
+// appendHex is isc_hex_totext(src, wordlength, wordbreak).
+func appendHex(dst, src []byte, wordlength int, wordbreak string) []byte {
+	if wordlength < 2 {
+		wordlength = 2
+	}
+	loops := 0
+	for i, c := range src {
+		dst = append(dst, hexUpper[c>>4], hexUpper[c&0xf])
+		loops++
+		if i+1 < len(src) && (loops+1)*2 >= wordlength {
+			loops = 0
+			dst = append(dst, wordbreak...)
+		}
+	}
+	return dst
+}
+
+const base64Chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// appendBase64 is isc_base64_totext(src, wordlength, wordbreak).
+func appendBase64(dst, src []byte, wordlength int, wordbreak string) []byte {
+	if wordlength < 4 {
+		wordlength = 4
+	}
+	loops := 0
+	for len(src) > 2 {
+		dst = append(dst, base64Chars[src[0]>>2], base64Chars[(src[0]<<4&0x30)|src[1]>>4],
+			base64Chars[(src[1]<<2&0x3c)|src[2]>>6], base64Chars[src[2]&0x3f])
+		src = src[3:]
+		loops++
+		if len(src) != 0 && (loops+1)*4 >= wordlength {
+			loops = 0
+			dst = append(dst, wordbreak...)
+		}
+	}
+	switch len(src) {
+	case 2:
+		dst = append(dst, base64Chars[src[0]>>2], base64Chars[(src[0]<<4&0x30)|src[1]>>4],
+			base64Chars[src[1]<<2&0x3c], '=')
+	case 1:
+		dst = append(dst, base64Chars[src[0]>>2], base64Chars[src[0]<<4&0x30], '=', '=')
+	}
+	return dst
+}
+
+const base32HexChars = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
+
+// appendBase32HexNP is isc_base32hexnp_totext with no word breaks (no padding).
+func appendBase32HexNP(dst, src []byte) []byte {
+	b := base32HexChars
+	for len(src) > 0 {
+		var in [5]byte
+		n := copy(in[:], src)
+		out := [8]byte{
+			b[in[0]>>3], b[(in[0]<<2&0x1c)|in[1]>>6], b[in[1]>>1&0x1f],
+			b[(in[1]<<4&0x10)|in[2]>>4], b[(in[2]<<1&0x1e)|in[3]>>7], b[in[3]>>2&0x1f],
+			b[(in[3]<<3&0x18)|in[4]>>5], b[in[4]&0x1f],
+		}
+		keep := [6]int{0, 2, 4, 5, 7, 8}[n]
+		dst = append(dst, out[:keep]...)
+		if n < 5 {
+			break
+		}
+		src = src[5:]
+	}
+	return dst
+}
+
+func appendIPv4(dst, a []byte) []byte {
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			dst = append(dst, '.')
+		}
+		dst = strconv.AppendUint(dst, uint64(a[i]), 10)
+	}
+	return dst
+}
+
+// appendIPv6 is glibc's inet_ntop(AF_INET6).
+func appendIPv6(dst, a []byte) []byte {
+	var w [8]uint16
+	for i := range w {
+		w[i] = uint16(a[2*i])<<8 | uint16(a[2*i+1])
+	}
+	bestBase, bestLen, curBase, curLen := -1, 0, -1, 0
+	for i := 0; i < 8; i++ {
+		if w[i] == 0 {
+			if curBase == -1 {
+				curBase, curLen = i, 1
+			} else {
+				curLen++
+			}
+		} else if curBase != -1 {
+			if bestBase == -1 || curLen > bestLen {
+				bestBase, bestLen = curBase, curLen
+			}
+			curBase = -1
+		}
+	}
+	if curBase != -1 && (bestBase == -1 || curLen > bestLen) {
+		bestBase, bestLen = curBase, curLen
+	}
+	if bestBase != -1 && bestLen < 2 {
+		bestBase = -1
+	}
+	for i := 0; i < 8; i++ {
+		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
+			if i == bestBase {
+				dst = append(dst, ':')
+			}
+			continue
+		}
+		if i != 0 {
+			dst = append(dst, ':')
+		}
+		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
+			return appendIPv4(dst, a[12:16])
+		}
+		dst = strconv.AppendUint(dst, uint64(w[i]), 16)
+	}
+	if bestBase != -1 && bestBase+bestLen == 8 {
+		dst = append(dst, ':')
+	}
+	return dst
+}
+
+// appendUint appends v in decimal followed by sep (if not empty).
+func appendUint(dst []byte, v uint64, sep string) []byte {
+	dst = strconv.AppendUint(dst, v, 10)
+	return append(dst, sep...)
+}
