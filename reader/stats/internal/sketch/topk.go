@@ -158,3 +158,11 @@ func (t *TopK[V]) down(i int) int {
 		i = c
 	}
 }
+
+// Lookup returns the payload of key when it is tracked, nil otherwise; it adds nothing.
+func (t *TopK[V]) Lookup(key []byte) *V {
+	if e, ok := t.index[string(key)]; ok {
+		return &e.Value
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package stats
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// registeredDomain returns the registered domain (eTLD+1 by the public suffix list) of a
+// presentation-form name with a trailing dot, as a suffix of name ("example.co.uk."). A
+// name that is itself a public suffix (or the root) is returned whole.
+func registeredDomain(name []byte) []byte {
+	if len(name) <= 1 {
+		return name
+	}
+	// publicsuffix takes a string and returns a substring of it; the string does not
+	// outlive this call, so viewing name's bytes is safe.
+	s := unsafe.String(unsafe.SliceData(name), len(name)-1)
+	d, err := publicsuffix.EffectiveTLDPlusOne(s)
+	if err != nil {
+		return name
+	}
+	return name[len(name)-1-len(d):]
+}
+
+// domainCache remembers the registered-domain offset of recently seen names: the public
+// suffix lookup costs more than the rest of a message's accounting.
+type domainCache struct {
+	slots [1 << 14]struct {
+		hash uint64
+		off  uint16
+	}
+}
+
+func (c *domainCache) get(h uint64, name []byte) []byte {
+	s := &c.slots[h&(uint64(len(c.slots))-1)]
+	if s.hash == h && int(s.off) < len(name) {
+		return name[s.off:]
+	}
+	d := registeredDomain(name)
+	s.hash, s.off = h, uint16(len(name)-len(d))
+	return d
+}
+
+// labelScore describes the most suspicious label of a name.
+type labelScore struct {
+	longest int     // longest label, in bytes of presentation form
+	entropy float64 // highest Shannon entropy (bits per character) of a label long enough to judge
+	label   []byte  // the label with that entropy
+}
+
+// scoreLabels looks at the labels of name left of its public suffix (the part a client or
+// malware chooses). labels are the end offsets from parseHeader; suffixLen is the length of
+// the public suffix part including its dots.
+func scoreLabels(name []byte, labels []uint16, suffixStart int, minLen int) labelScore {
+	var s labelScore
+	start := 0
+	for _, end := range labels {
+		e := int(end)
+		if e > suffixStart {
+			break
+		}
+		l := name[start:e]
+		if len(l) > s.longest {
+			s.longest = len(l)
+		}
+		if len(l) >= minLen {
+			if h := entropy(l); h > s.entropy {
+				s.entropy, s.label = h, l
+			}
+		}
+		start = e + 1
+	}
+	return s
+}
+
+// entropy returns the Shannon entropy of b in bits per byte.
+func entropy(b []byte) float64 {
+	var counts [256]uint16
+	for _, c := range b {
+		counts[c]++
+	}
+	n := float64(len(b))
+	h := 0.0
+	for _, c := range counts {
+		if c != 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+// publicSuffixStart returns the offset in name where its public suffix begins (len(name)-1
+// for the root). dom is name's registered domain, a suffix of name.
+func publicSuffixStart(name, dom []byte) int {
+	for i, c := range dom {
+		if c == '.' {
+			return len(name) - len(dom) + i + 1
+		}
+	}
+	return len(name)
+}
+
+var qtypeNames = map[uint16]string{
+	1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 10: "NULL", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT",
+	17: "RP", 18: "AFSDB", 24: "SIG", 25: "KEY", 28: "AAAA", 29: "LOC", 33: "SRV", 35: "NAPTR",
+	36: "KX", 37: "CERT", 39: "DNAME", 41: "OPT", 43: "DS", 44: "SSHFP", 46: "RRSIG", 47: "NSEC",
+	48: "DNSKEY", 50: "NSEC3", 51: "NSEC3PARAM", 52: "TLSA", 53: "SMIMEA", 59: "CDS",
+	60: "CDNSKEY", 61: "OPENPGPKEY", 62: "CSYNC", 63: "ZONEMD", 64: "SVCB", 65: "HTTPS",
+	99: "SPF", 108: "EUI48", 109: "EUI64", 249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR",
+	255: "ANY", 256: "URI", 257: "CAA",
+}
+
+// QTypeName returns the mnemonic of a query type ("AAAA"), or "TYPE<n>" (RFC 3597).
+func QTypeName(t uint16) string {
+	if s, ok := qtypeNames[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("TYPE%d", t)
+}
+
+var rcodeNames = [...]string{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13",
+	"RCODE14", "RCODE15"}
+
+// RcodeName returns the mnemonic of a 4-bit header rcode ("NXDOMAIN").
+func RcodeName(rc uint8) string { return rcodeNames[rc&0x0f] }
+
+// The rcodes and qtypes the signals look at.
+const (
+	rcodeServfail = 2
+	rcodeNXDomain = 3
+	qtypeNULL     = 10
+	qtypeTXT      = 16
+	qtypeANY      = 255
+)

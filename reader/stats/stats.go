@@ -1,0 +1,308 @@
+package stats
+
+import (
+	"hash/maphash"
+	"time"
+
+	"github.com/dnstapkit/dnstapkit/reader"
+	"github.com/dnstapkit/dnstapkit/reader/stats/internal/sketch"
+)
+
+// Thresholds set when a signal is raised. The zero value of a field means its default
+// (DefaultThresholds).
+type Thresholds struct {
+	LongLabel        int     // a label this long (bytes) or longer is suspicious; default 40
+	EntropyBits      float64 // a label with this Shannon entropy (bits/char) or more is suspicious; default 3.5
+	EntropyMinLen    int     // labels shorter than this are not judged by entropy; default 12
+	MinSuspicious    uint64  // suspicious query names needed to flag a domain or client; default 10
+	MaxSubdomains    uint64  // unique names under one registered domain that flag it; default 200
+	NXRatio          float64 // NXDOMAIN responses per query that flag a client; default 0.5
+	TXTRatio         float64 // TXT+NULL+ANY share of a client's queries that flags it; default 0.5
+	MinClientQueries uint64  // a client needs this many queries before ratios are judged; default 20
+	BurstFactor      float64 // a second whose rate is this many times the median is a burst; default 10
+	BurstMinQPS      float64 // and at least this many queries per second; default 50
+}
+
+// DefaultThresholds are the thresholds used for zero fields.
+var DefaultThresholds = Thresholds{
+	LongLabel: 40, EntropyBits: 3.5, EntropyMinLen: 12, MinSuspicious: 10, MaxSubdomains: 200,
+	NXRatio: 0.5, TXTRatio: 0.5, MinClientQueries: 20, BurstFactor: 10, BurstMinQPS: 50,
+}
+
+func (t Thresholds) withDefaults() Thresholds {
+	d := DefaultThresholds
+	if t.LongLabel > 0 {
+		d.LongLabel = t.LongLabel
+	}
+	if t.EntropyBits > 0 {
+		d.EntropyBits = t.EntropyBits
+	}
+	if t.EntropyMinLen > 0 {
+		d.EntropyMinLen = t.EntropyMinLen
+	}
+	if t.MinSuspicious > 0 {
+		d.MinSuspicious = t.MinSuspicious
+	}
+	if t.MaxSubdomains > 0 {
+		d.MaxSubdomains = t.MaxSubdomains
+	}
+	if t.NXRatio > 0 {
+		d.NXRatio = t.NXRatio
+	}
+	if t.TXTRatio > 0 {
+		d.TXTRatio = t.TXTRatio
+	}
+	if t.MinClientQueries > 0 {
+		d.MinClientQueries = t.MinClientQueries
+	}
+	if t.BurstFactor > 0 {
+		d.BurstFactor = t.BurstFactor
+	}
+	if t.BurstMinQPS > 0 {
+		d.BurstMinQPS = t.BurstMinQPS
+	}
+	return d
+}
+
+// Config sets up a Stats. The zero value is usable.
+type Config struct {
+	// TopN is the number of rows of each top table; default 10.
+	TopN int
+	// Capacity is the number of keys each heavy-hitters sketch tracks; default 10000. More
+	// slots mean smaller error bounds and more memory (about 150 bytes a slot).
+	Capacity int
+	// Exact counts every key and keeps every latency: no error, memory grows with the input.
+	Exact bool
+	// Interval is the width of a rate point; 0 chooses one from the span (about 100 points).
+	Interval time.Duration
+	// Thresholds for the abnormal signals.
+	Thresholds Thresholds
+	// Upstream makes the distributions, top tables and signals count the server's own
+	// upstream traffic (RQ/RR, FQ/FR, SQ/SR) instead of its clients' (AQ/AR, CQ/CR, TQ/TR,
+	// UQ/UR). Totals and latency always count every message.
+	Upstream bool
+	// Baseline, when set, makes Report list registered domains that the baseline never saw.
+	Baseline *Baseline
+}
+
+const (
+	defaultTopN     = 10
+	defaultCapacity = 10000
+	// uniqueNameBits sizes the Bloom filter that tells a new query name from a repeated one
+	// (2^26 bits = 8 MiB): about 2% false positives at 10 million distinct names.
+	uniqueNameBits = 26
+)
+
+// clientInfo is counted for each tracked client, since it entered the sketch.
+type clientInfo struct {
+	queries    uint64
+	nxdomain   uint64
+	servfail   uint64
+	txtNullAny uint64
+	suspicious uint64
+	sample     string // one suspicious name
+}
+
+type domainInfo struct {
+	sample string
+}
+
+// Stats accumulates messages. It is not safe for concurrent use; Merge is not provided, so
+// feed one Stats from one goroutine.
+type Stats struct {
+	cfg  Config
+	th   Thresholds
+	seed maphash.Seed
+
+	messages  uint64
+	malformed uint64 // DNS message absent or unparseable
+	first     int64
+	last      int64
+
+	byType   [16]uint64
+	byProto  [8]uint64
+	byFamily [3]uint64
+	qtypes   [65536]uint64
+	rcodes   [16]uint64
+	sizes    [65536]uint64 // response sizes in bytes: exact
+	nsizes   uint64
+
+	rate *series
+
+	names, namesNX, namesSF       *sketch.TopK[struct{}]
+	domains, domainsNX, domainsSF *sketch.TopK[struct{}]
+	clientsNX, clientsSF          *sketch.TopK[struct{}]
+	clients                       *sketch.TopK[clientInfo]
+	subdomains                    *sketch.TopK[struct{}]   // unique names per registered domain
+	suspicious                    *sketch.TopK[domainInfo] // suspicious names per registered domain
+	newDomains                    *sketch.TopK[struct{}]   // queries to domains absent from the baseline
+	seenNames                     *sketch.Bloom
+	seenNew                       *sketch.Bloom
+
+	latency *matcher
+	cache   *domainCache
+	hdr     header
+}
+
+// New returns an empty Stats.
+func New(cfg Config) *Stats {
+	if cfg.TopN <= 0 {
+		cfg.TopN = defaultTopN
+	}
+	if cfg.Capacity <= 0 {
+		cfg.Capacity = defaultCapacity
+	}
+	capacity := cfg.Capacity
+	if cfg.Exact {
+		capacity = 0
+	}
+	s := &Stats{cfg: cfg, th: cfg.Thresholds.withDefaults(), seed: maphash.MakeSeed(), rate: newSeries(),
+		latency: newMatcher(cfg.Exact), cache: new(domainCache),
+		seenNames: sketch.NewBloom(uniqueNameBits, cfg.Exact), seenNew: sketch.NewBloom(20, cfg.Exact)}
+	for _, p := range []**sketch.TopK[struct{}]{&s.names, &s.namesNX, &s.namesSF, &s.domains,
+		&s.domainsNX, &s.domainsSF, &s.clientsNX, &s.clientsSF, &s.subdomains, &s.newDomains} {
+		*p = sketch.NewTopK[struct{}](capacity)
+	}
+	s.clients = sketch.NewTopK[clientInfo](capacity)
+	s.suspicious = sketch.NewTopK[domainInfo](capacity)
+	return s
+}
+
+// Messages returns the number of messages added.
+func (s *Stats) Messages() uint64 { return s.messages }
+
+// clientSide reports whether the query address of a message of type t is a client of the
+// server that logged it (AQ/AR, CQ/CR, UQ/UR, TQ/TR). For RQ/RR, FQ/FR and SQ/SR it is the
+// server itself talking upstream.
+func clientSide(t reader.MessageType) bool {
+	switch t {
+	case reader.ResolverQuery, reader.ResolverResponse, reader.ForwarderQuery,
+		reader.ForwarderResponse, reader.StubQuery, reader.StubResponse:
+		return false
+	}
+	return true
+}
+
+// Add accounts for one message. It keeps no reference to r's slices.
+func (s *Stats) Add(r *Record) {
+	s.messages++
+	if r.Type < 16 {
+		s.byType[r.Type]++
+	}
+	if r.Protocol < 8 {
+		s.byProto[r.Protocol]++
+	}
+	if r.Family < 3 {
+		s.byFamily[r.Family]++
+	}
+	t := r.Time()
+	if t != 0 {
+		if s.first == 0 || t < s.first {
+			s.first = t
+		}
+		if t > s.last {
+			s.last = t
+		}
+	}
+	h := &s.hdr
+	if len(r.Wire) == 0 || parseHeader(h, r.Wire) != nil || !r.Type.Valid() {
+		s.malformed++
+		return
+	}
+	if r.Type.IsQuery() {
+		s.latency.query(r, h)
+	} else {
+		s.latency.response(r, h)
+	}
+	if clientSide(r.Type) == s.cfg.Upstream {
+		return // outside the view: totals and latency only
+	}
+	if r.Type.IsQuery() {
+		s.query(r, h, t)
+	} else {
+		s.response(r, h)
+	}
+}
+
+func (s *Stats) query(r *Record, h *header, t int64) {
+	if t != 0 {
+		s.rate.add(t)
+	}
+	s.qtypes[h.qtype]++
+	name := h.name
+	nh := maphash.Bytes(s.seed, name)
+	dom := s.cache.get(nh, name)
+	s.names.Add(name, 1)
+	s.domains.Add(dom, 1)
+	if s.seenNames.AddNew(nh) {
+		s.subdomains.Add(dom, 1)
+	}
+	if b := s.cfg.Baseline; b != nil && !b.has(maphash.Bytes(b.seed, dom)) {
+		s.newDomains.Add(dom, 1)
+		s.seenNew.AddNew(maphash.Bytes(s.seed, dom))
+	}
+	sc := scoreLabels(name, h.labels, publicSuffixStart(name, dom), s.th.EntropyMinLen)
+	sus := sc.longest >= s.th.LongLabel || sc.entropy >= s.th.EntropyBits
+	if sus {
+		d := s.suspicious.Add(dom, 1)
+		if d.sample == "" {
+			d.sample = string(name)
+		}
+	}
+	if len(r.QueryAddr) == 0 {
+		return
+	}
+	c := s.clients.Add(r.QueryAddr, 1)
+	c.queries++
+	switch h.qtype {
+	case qtypeTXT, qtypeNULL, qtypeANY:
+		c.txtNullAny++
+	}
+	if sus {
+		c.suspicious++
+		if c.sample == "" {
+			c.sample = string(name)
+		}
+	}
+}
+
+func (s *Stats) response(r *Record, h *header) {
+	s.rcodes[h.rcode]++
+	s.sizes[min(len(r.Wire), len(s.sizes)-1)]++
+	s.nsizes++
+	if h.rcode != rcodeNXDomain && h.rcode != rcodeServfail {
+		return
+	}
+	name := h.name
+	dom := s.cache.get(maphash.Bytes(s.seed, name), name)
+	client := len(r.QueryAddr) > 0
+	if h.rcode == rcodeNXDomain {
+		s.namesNX.Add(name, 1)
+		s.domainsNX.Add(dom, 1)
+		if client {
+			s.clientsNX.Add(r.QueryAddr, 1)
+		}
+	} else {
+		s.namesSF.Add(name, 1)
+		s.domainsSF.Add(dom, 1)
+		if client {
+			s.clientsSF.Add(r.QueryAddr, 1)
+		}
+	}
+	if !client {
+		return
+	}
+	if c := s.clients.Lookup(r.QueryAddr); c != nil {
+		if h.rcode == rcodeNXDomain {
+			c.nxdomain++
+		} else {
+			c.servfail++
+		}
+	}
+}
+
+type (
+	entryPlain  = sketch.Entry[struct{}]
+	entryClient = sketch.Entry[clientInfo]
+	entryDomain = sketch.Entry[domainInfo]
+)
