@@ -13,10 +13,10 @@ const baselineBits = 24
 // Baseline is the set of registered domains queried in a reference capture (for example
 // last month's). Stats given a Baseline reports the domains queried now that it lacks.
 type Baseline struct {
-	seed    maphash.Seed
-	set     *sketch.Bloom
-	cache   domainCache
-	hdr     header
+	seed     maphash.Seed
+	set      *sketch.Bloom
+	cache    domainCache
+	hdr      header
 	queries  uint64
 	upstream bool
 }

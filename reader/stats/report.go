@@ -16,25 +16,25 @@ const SchemaVersion = 1
 
 // Report is the summary of a Stats: what the text, JSON and HTML outputs show.
 type Report struct {
-	SchemaVersion int       `json:"schema_version"`
-	Messages      uint64    `json:"messages"`
-	Malformed     uint64    `json:"malformed"` // no DNS message, or one without a parseable question
-	Span          Span      `json:"span"`
-	Accuracy      Accuracy  `json:"accuracy"`
-	ByType        []Count   `json:"by_type"`      // "CQ", "CR", ...
-	ByTransport   []Count   `json:"by_transport"` // "UDP", "TCP", ... ("none" when absent)
-	ByFamily      []Count   `json:"by_family"`    // "INET", "INET6" ("none" when absent)
-	Rate          Rate      `json:"rate"`
-	QTypes        []Count   `json:"qtypes"` // over query messages
-	RCodes        []Count   `json:"rcodes"` // over response messages
-	ResponseSize  SizeDist  `json:"response_size"`
-	Names         TopTables `json:"names"`   // query names
-	Domains       TopTables `json:"domains"` // registered domains (public suffix list + 1 label)
-	Clients       TopTables `json:"clients"` // query addresses of AQ/AR, CQ/CR, TQ/TR, UQ/UR
-	Latency       []Latency `json:"latency"`
+	SchemaVersion int         `json:"schema_version"`
+	Messages      uint64      `json:"messages"`
+	Malformed     uint64      `json:"malformed"` // no DNS message, or one without a parseable question
+	Span          Span        `json:"span"`
+	Accuracy      Accuracy    `json:"accuracy"`
+	ByType        []Count     `json:"by_type"`      // "CQ", "CR", ...
+	ByTransport   []Count     `json:"by_transport"` // "UDP", "TCP", ... ("none" when absent)
+	ByFamily      []Count     `json:"by_family"`    // "INET", "INET6" ("none" when absent)
+	Rate          Rate        `json:"rate"`
+	QTypes        []Count     `json:"qtypes"` // over query messages
+	RCodes        []Count     `json:"rcodes"` // over response messages
+	ResponseSize  SizeDist    `json:"response_size"`
+	Names         TopTables   `json:"names"`   // query names
+	Domains       TopTables   `json:"domains"` // registered domains (public suffix list + 1 label)
+	Clients       TopTables   `json:"clients"` // query addresses of AQ/AR, CQ/CR, TQ/TR, UQ/UR
+	Latency       []Latency   `json:"latency"`
 	Baseline      *NewDomains `json:"baseline,omitempty"`
-	Signals       []Signal  `json:"signals"`
-	Thresholds    Thresholds `json:"thresholds"`
+	Signals       []Signal    `json:"signals"`
+	Thresholds    Thresholds  `json:"thresholds"`
 }
 
 // Span is the time covered: the earliest and latest message time.

@@ -76,7 +76,7 @@ func (s *Stats) signals(r *Report) []Signal {
 		if n := e.Count - e.Err; n >= th.MaxSubdomains {
 			sub = append(sub, Signal{Kind: SignalManySubdomains, Subject: e.Key, Value: float64(n),
 				Threshold: float64(th.MaxSubdomains),
-				Reason: fmt.Sprintf("%d unique names queried under one domain (tunnelling, random-subdomain attack)", n)})
+				Reason:    fmt.Sprintf("%d unique names queried under one domain (tunnelling, random-subdomain attack)", n)})
 		}
 	})
 	out = append(out, sortSignals(sub)...)
@@ -103,7 +103,7 @@ func (s *Stats) bursts(r *Report) []Signal {
 			t := time.Unix(0, k*s.rate.width).UTC()
 			out = append(out, Signal{Kind: SignalBurst, Subject: t.Format(time.RFC3339), Value: round3(qps),
 				Threshold: round3(max(th.BurstMinQPS, th.BurstFactor*med)),
-				Reason: fmt.Sprintf("%.0f queries/s for %gs against a median of %.1f/s", qps, w, med)})
+				Reason:    fmt.Sprintf("%.0f queries/s for %gs against a median of %.1f/s", qps, w, med)})
 		}
 	}
 	out = sortSignals(out)
