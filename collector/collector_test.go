@@ -193,7 +193,7 @@ func TestRotationEverySecondUnderLoad(t *testing.T) {
 	b.Write(controlBytes(startFrame()))
 	sent := 0
 	for time.Now().Before(stopSending) {
-		for range 500 {
+		for range 50 {
 			writeFrame(&b, payload(5, sent))
 			sent++
 		}
@@ -201,7 +201,7 @@ func TestRotationEverySecondUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.Reset()
-		time.Sleep(time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 	b.Write(controlBytes(stopFrame()))
 	if _, err := nc.Write(b.Bytes()); err != nil {

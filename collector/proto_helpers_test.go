@@ -21,3 +21,19 @@ func writeFrame(b *bytes.Buffer, p []byte) {
 	b.Write(hdr[:])
 	b.Write(p)
 }
+
+func acceptFrame() fs.ControlFrame {
+	return fs.ControlFrame{ControlType: fs.CONTROL_ACCEPT, ContentTypes: [][]byte{ctDnstap}}
+}
+
+func readyTypes(cts ...string) fs.ControlFrame {
+	cf := fs.ControlFrame{ControlType: fs.CONTROL_READY}
+	for _, ct := range cts {
+		cf.ContentTypes = append(cf.ContentTypes, []byte(ct))
+	}
+	return cf
+}
+
+func startTypes(ct string) fs.ControlFrame {
+	return fs.ControlFrame{ControlType: fs.CONTROL_START, ContentTypes: [][]byte{[]byte(ct)}}
+}
