@@ -87,40 +87,45 @@ func Ensure(ctx context.Context, distro string, opts ...Option) (string, error) 
 
 func ensureBase(ctx context.Context, d Distro, o *options) (string, error) {
 	ref := Repository + ":" + d.Tag()
-	pulled := !o.noPull && tryPull(ctx, d, o)
-	var m Mirrors
-	if !pulled {
-		var err error
-		if m, err = HostMirrors(d, o.hostRoot); err != nil {
-			return "", fmt.Errorf("base image %s: %w", d, err)
+	// An image already made from the mirror is reused without asking a registry.
+	m, merr := HostMirrors(d, o.hostRoot)
+	if merr == nil {
+		if ok, err := upToDate(ctx, ref, hashOf(recipe, d.String(), m.Archive, m.Security)); err != nil || ok {
+			return ref, err
 		}
 	}
-	key := hashOf(recipe, d.String(), m.Archive, m.Security, fmt.Sprint(pulled))
-	if pulled {
+	if !o.noPull && tryPull(ctx, d, o) {
 		// The pulled image's ID is an input too.
 		id, err := docker.Output(ctx, "image", "inspect", "--format", "{{.Id}}", d.String())
 		if err != nil {
 			return "", fmt.Errorf("base image %s: %w", d, err)
 		}
-		key = hashOf(key, id)
-	}
-	if have, ok, err := docker.Label(ctx, ref, InputsLabel); err != nil {
-		return "", fmt.Errorf("base image %s: %w", d, err)
-	} else if ok && have == key {
-		fmt.Fprintf(o.log, "base image %s is up to date\n", ref)
-		return ref, nil
-	}
-	if pulled {
+		key := hashOf(recipe, d.String(), "pulled", id)
+		if ok, err := upToDate(ctx, ref, key); err != nil || ok {
+			return ref, err
+		}
 		return ref, dockerBuild(ctx, o.log, ref, pulledDockerfile(d, key))
 	}
-	return ref, debootstrapImport(ctx, d, m, ref, key, o)
+	if merr != nil {
+		return "", fmt.Errorf("base image %s: %w", d, merr)
+	}
+	return ref, debootstrapImport(ctx, d, m, ref, hashOf(recipe, d.String(), m.Archive, m.Security), o)
+}
+
+// upToDate reports whether the local image ref carries the inputs label key.
+func upToDate(ctx context.Context, ref, key string) (bool, error) {
+	have, ok, err := docker.Label(ctx, ref, InputsLabel)
+	if err != nil {
+		return false, fmt.Errorf("base image %s: %w", ref, err)
+	}
+	return ok && have == key, nil
 }
 
 func tryPull(ctx context.Context, d Distro, o *options) bool {
 	ctx, cancel := context.WithTimeout(ctx, pullTimeout)
 	defer cancel()
 	fmt.Fprintf(o.log, "base image %s: trying docker pull %s\n", d, d)
-	if err := docker.Run(ctx, o.log, "pull", "-q", d.String()); err != nil {
+	if err := docker.Run(ctx, nil, "pull", "-q", d.String()); err != nil {
 		fmt.Fprintf(o.log, "base image %s: pull failed (%v); building from an apt mirror\n", d, err)
 		return false
 	}
@@ -221,11 +226,8 @@ func ensureSystemd(ctx context.Context, d Distro, base string, o *options) (stri
 		return "", fmt.Errorf("systemd image %s: %w", d, err)
 	}
 	key := hashOf(recipe, "systemd", id)
-	if have, ok, err := docker.Label(ctx, ref, InputsLabel); err != nil {
-		return "", fmt.Errorf("systemd image %s: %w", d, err)
-	} else if ok && have == key {
-		fmt.Fprintf(o.log, "systemd image %s is up to date\n", ref)
-		return ref, nil
+	if ok, err := upToDate(ctx, ref, key); err != nil || ok {
+		return ref, err
 	}
 	fmt.Fprintf(o.log, "systemd image %s: installing systemd into %s\n", d, base)
 	return ref, dockerBuild(ctx, o.log, ref, systemdDockerfile(base, key))
