@@ -56,6 +56,8 @@ type Decoder struct {
 	msg     Message
 	err     error // sticky
 	sniffed bool
+	hdr     [4]byte
+	cbuf    [maxControlSize]byte
 }
 
 const (
@@ -177,12 +179,16 @@ func (d *Decoder) Next() (*Message, error) {
 // next reads one frame. It returns (nil, nil) after a control frame.
 func (d *Decoder) next() (*Message, error) {
 	start := d.off
-	var hdr [4]byte
-	if _, err := io.ReadFull(d.br, hdr[:]); err != nil {
+	hdr, err := d.br.Peek(4)
+	if len(hdr) < 4 {
+		if err == io.EOF && len(hdr) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, d.eofErr(start, err)
 	}
+	n := binary.BigEndian.Uint32(hdr)
+	d.br.Discard(4)
 	d.off += 4
-	n := binary.BigEndian.Uint32(hdr[:])
 	if n == 0 {
 		return nil, d.control(start)
 	}
@@ -206,14 +212,28 @@ func (d *Decoder) next() (*Message, error) {
 		}
 		return nil, d.frameErr(index, start, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, limit))
 	}
-	if cap(d.buf) < int(n) {
-		d.buf = make([]byte, n, max(int(n), 4096))
-	}
-	buf := d.buf[:n]
-	k, err := io.ReadFull(d.br, buf)
-	d.off += int64(k)
-	if err != nil {
-		return nil, d.frameErr(index, start, fmt.Errorf("%w: ends inside a %d-byte data frame (%d bytes present)", ErrTruncated, n, k))
+	// Frames that fit the read buffer are decoded in place (the slices stay valid until the
+	// next read, that is the next call to Next); larger ones are copied to d.buf.
+	buf, err := d.br.Peek(int(n))
+	if err == nil {
+		d.br.Discard(int(n))
+		d.off += int64(n)
+	} else {
+		if err != bufio.ErrBufferFull {
+			k := len(buf)
+			d.br.Discard(k)
+			d.off += int64(k)
+			return nil, d.frameErr(index, start, fmt.Errorf("%w: ends inside a %d-byte data frame (%d bytes present)", ErrTruncated, n, k))
+		}
+		if cap(d.buf) < int(n) {
+			d.buf = make([]byte, n)
+		}
+		buf = d.buf[:n]
+		k, err := io.ReadFull(d.br, buf)
+		d.off += int64(k)
+		if err != nil {
+			return nil, d.frameErr(index, start, fmt.Errorf("%w: ends inside a %d-byte data frame (%d bytes present)", ErrTruncated, n, k))
+		}
 	}
 	if err := d.msg.unmarshal(buf); err != nil {
 		return nil, d.frameErr(index, start, fmt.Errorf("%w: %w", ErrBadProtobuf, err))
@@ -245,20 +265,18 @@ func (d *Decoder) control(start int64) error {
 	if d.state != stateStart {
 		index = d.index
 	}
-	var hdr [4]byte
-	if _, err := io.ReadFull(d.br, hdr[:]); err != nil {
+	if _, err := io.ReadFull(d.br, d.hdr[:]); err != nil {
 		return d.frameErr(index, start, fmt.Errorf("%w: ends inside a control frame header", ErrTruncated))
 	}
 	d.off += 4
-	n := binary.BigEndian.Uint32(hdr[:])
+	n := binary.BigEndian.Uint32(d.hdr[:])
 	if n < 4 || n > maxControlSize {
 		if d.state == stateStart && d.index == 0 && start == 0 {
 			return d.frameErr(index, start, fmt.Errorf("%w: control frame length %d", ErrNotFrameStream, n))
 		}
 		return d.frameErr(index, start, fmt.Errorf("%w: length %d, must be between 4 and %d", ErrBadControl, n, maxControlSize))
 	}
-	var cbuf [maxControlSize]byte
-	c := cbuf[:n]
+	c := d.cbuf[:n]
 	k, err := io.ReadFull(d.br, c)
 	d.off += int64(k)
 	if err != nil {

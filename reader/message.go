@@ -252,7 +252,7 @@ func (m *Message) unmarshal(b []byte) error {
 	m.reset()
 	hasType := false
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return fmt.Errorf("tag: %w", protowire.ParseError(n))
 		}
@@ -262,7 +262,7 @@ func (m *Message) unmarshal(b []byte) error {
 			if typ != protowire.BytesType {
 				return fmt.Errorf("field %d: %w", num, errWireType)
 			}
-			v, n := protowire.ConsumeBytes(b)
+			v, n := consumeBytes(b)
 			if n < 0 {
 				return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
 			}
@@ -283,7 +283,7 @@ func (m *Message) unmarshal(b []byte) error {
 			if typ != protowire.VarintType {
 				return fmt.Errorf("field %d: %w", num, errWireType)
 			}
-			v, n := protowire.ConsumeVarint(b)
+			v, n := consumeVarint(b)
 			if n < 0 {
 				return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
 			}
@@ -308,7 +308,7 @@ func (m *Message) unmarshalMessage(b []byte) error {
 	hasType := m.HasMessage && m.Type != 0 // a repeated message field merges
 	m.HasMessage = true
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
+		num, typ, n := consumeTag(b)
 		if n < 0 {
 			return fmt.Errorf("tag: %w", protowire.ParseError(n))
 		}
@@ -318,7 +318,7 @@ func (m *Message) unmarshalMessage(b []byte) error {
 			if typ != protowire.VarintType {
 				return fmt.Errorf("field %d: %w", num, errWireType)
 			}
-			v, n := protowire.ConsumeVarint(b)
+			v, n := consumeVarint(b)
 			if n < 0 {
 				return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
 			}
@@ -358,7 +358,7 @@ func (m *Message) unmarshalMessage(b []byte) error {
 			if typ != protowire.BytesType {
 				return fmt.Errorf("field %d: %w", num, errWireType)
 			}
-			v, n := protowire.ConsumeBytes(b)
+			v, n := consumeBytes(b)
 			if n < 0 {
 				return fmt.Errorf("field %d: %w", num, protowire.ParseError(n))
 			}
@@ -387,4 +387,35 @@ func (m *Message) unmarshalMessage(b []byte) error {
 		return fmt.Errorf("type: %w", errRequired)
 	}
 	return nil
+}
+
+// consumeTag is protowire.ConsumeTag with an inlinable fast path for one-byte tags.
+func consumeTag(b []byte) (protowire.Number, protowire.Type, int) {
+	if len(b) > 0 && b[0] < 0x80 && b[0]>>3 != 0 {
+		return protowire.Number(b[0] >> 3), protowire.Type(b[0] & 7), 1
+	}
+	return protowire.ConsumeTag(b)
+}
+
+// consumeVarint is protowire.ConsumeVarint with a fast path for one and two bytes.
+func consumeVarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	if len(b) > 1 && b[1] < 0x80 {
+		return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
+	}
+	return protowire.ConsumeVarint(b)
+}
+
+// consumeBytes is protowire.ConsumeBytes with a fast path for lengths below 16384.
+func consumeBytes(b []byte) ([]byte, int) {
+	l, n := consumeVarint(b)
+	if n < 0 {
+		return nil, n
+	}
+	if l > uint64(len(b)-n) {
+		return nil, -1 // protowire: truncated (io.ErrUnexpectedEOF)
+	}
+	return b[n : n+int(l) : n+int(l)], n + int(l)
 }

@@ -188,7 +188,6 @@ func TestJSON(t *testing.T) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-
 func TestBadInputs(t *testing.T) {
 	data, err := os.ReadFile(golden + "resolver.fstrm")
 	if err != nil {
