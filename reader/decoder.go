@@ -152,32 +152,44 @@ func (d *Decoder) frameErr(index int, off int64, err error) *FrameError {
 // an error for which Recoverable is true only that frame was skipped and Next may be called
 // again; any other error is returned again by every later call.
 func (d *Decoder) Next() (*Message, error) {
+	buf, index, start, err := d.nextFrame()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.msg.unmarshal(buf); err != nil {
+		return nil, d.frameErr(index, start, fmt.Errorf("%w: %w", ErrBadProtobuf, err))
+	}
+	return &d.msg, nil
+}
+
+// nextFrame returns the next data frame's payload (valid until the next read), its index
+// and offset, skipping control frames. Errors are sticky as Next documents.
+func (d *Decoder) nextFrame() ([]byte, int, int64, error) {
 	if d.err != nil {
-		return nil, d.err
+		return nil, 0, 0, d.err
 	}
 	if !d.sniffed {
 		if err := d.sniff(); err != nil {
 			d.err = err
-			return nil, err
+			return nil, 0, 0, err
 		}
 	}
 	for {
-		m, err := d.next()
-		if err == nil && m == nil {
+		index, start := d.index, d.off
+		buf, err := d.next()
+		if err == nil && buf == nil {
 			continue // a control frame was consumed
 		}
-		if err != nil && err != io.EOF && !Recoverable(err) {
+		if err != nil && !Recoverable(err) {
 			d.err = err
 		}
-		if err == io.EOF {
-			d.err = io.EOF
-		}
-		return m, err
+		return buf, index, start, err
 	}
 }
 
-// next reads one frame. It returns (nil, nil) after a control frame.
-func (d *Decoder) next() (*Message, error) {
+// next reads one frame and returns a data frame's payload, or (nil, nil) after a control
+// frame.
+func (d *Decoder) next() ([]byte, error) {
 	start := d.off
 	hdr, err := d.br.Peek(4)
 	if len(hdr) < 4 {
@@ -235,10 +247,7 @@ func (d *Decoder) next() (*Message, error) {
 			return nil, d.frameErr(index, start, fmt.Errorf("%w: ends inside a %d-byte data frame (%d bytes present)", ErrTruncated, n, k))
 		}
 	}
-	if err := d.msg.unmarshal(buf); err != nil {
-		return nil, d.frameErr(index, start, fmt.Errorf("%w: %w", ErrBadProtobuf, err))
-	}
-	return &d.msg, nil
+	return buf, nil
 }
 
 func (d *Decoder) eofErr(start int64, err error) error {

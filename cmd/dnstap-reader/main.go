@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -209,7 +210,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	w := bufio.NewWriterSize(stdout, 256<<10)
-	out := &output{w: w, p: &reader.Printer{Mode: o.mode}, filter: &o.filter, stderr: stderr}
+	out := &output{w: w, mode: o.mode, filter: &o.filter, stderr: stderr}
 	if o.follow {
 		err = out.follow(ctx, o.files[0])
 	} else {
@@ -238,10 +239,9 @@ func orUnknown(s string) string {
 
 type output struct {
 	w         *bufio.Writer
-	p         *reader.Printer
+	mode      reader.Mode
 	filter    *reader.Filter
 	stderr    io.Writer
-	buf       []byte
 	corrupt   bool
 	truncated bool
 	werr      error
@@ -250,7 +250,7 @@ type output struct {
 func (o *output) status() error {
 	switch {
 	case o.werr != nil:
-		return fmt.Errorf("write output: %w", o.werr)
+		return o.werr
 	case o.corrupt:
 		return &statusError{code: exitError}
 	case o.truncated:
@@ -267,42 +267,34 @@ func (o *output) file(path string) {
 		return
 	}
 	defer d.Close()
-	o.decode(d)
+	o.decode(d, runtime.GOMAXPROCS(0))
 }
 
 // decode prints every message of d and reports errors on stderr.
-func (o *output) decode(d *reader.Decoder) {
-	for {
-		m, err := d.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			o.w.Flush()
+func (o *output) decode(d *reader.Decoder, workers int) {
+	err := reader.Render(d, o.w, reader.RenderOptions{
+		Mode: o.mode, Filter: o.filter, Workers: workers, Flush: o.w.Flush,
+		OnError: func(err error) bool {
 			switch {
 			case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-				return // --follow stopped
+				// --follow stopped
 			case errors.Is(err, reader.ErrTruncated):
 				fmt.Fprintf(o.stderr, "dnstap-reader: warning: %v\n", err)
 				o.truncated = true
-				return
 			case reader.Recoverable(err):
 				fmt.Fprintf(o.stderr, "dnstap-reader: %v (frame skipped)\n", err)
 				o.corrupt = true
-				continue
+				return true
 			default:
 				fmt.Fprintf(o.stderr, "dnstap-reader: %v\n", err)
 				o.corrupt = true
-				return
 			}
-		}
-		if !o.filter.Match(m) {
-			continue
-		}
-		o.buf = o.p.Append(o.buf[:0], m)
-		if _, err := o.w.Write(o.buf); err != nil && o.werr == nil {
-			o.werr = err
-		}
+			return false
+		},
+	})
+	var fe *reader.FrameError
+	if err != nil && !errors.As(err, &fe) && !errors.Is(err, context.Canceled) && o.werr == nil {
+		o.werr = err // a write error
 	}
 }
 
@@ -318,7 +310,7 @@ func (o *output) follow(ctx context.Context, path string) error {
 		if err != nil {
 			return err
 		}
-		o.decode(reader.NewDecoder(r, name))
+		o.decode(reader.NewDecoder(r, name), 1)
 		if o.werr != nil || ctx.Err() != nil {
 			return ctx.Err()
 		}
