@@ -36,6 +36,9 @@ func TestModesMatchGoldens(t *testing.T) {
 		{[]string{golden + "resolver.fstrm"}, golden + "resolver.fstrm.default.txt"},
 		{[]string{"-x", golden + "resolver.fstrm"}, golden + "resolver.fstrm.x.txt"},
 		{[]string{golden + "upstream.fstrm"}, golden + "upstream.fstrm.default.txt"},
+		{[]string{"-p", golden + "resolver.fstrm"}, golden + "resolver.fstrm.p.txt"},
+		{[]string{"-y", golden + "resolver.fstrm"}, golden + "resolver.fstrm.y.txt"},
+		{[]string{"-y", golden + "upstream.fstrm"}, golden + "upstream.fstrm.y.txt"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
