@@ -99,7 +99,7 @@ zone "example.org" { type primary; file "%[1]s/example.org.zone"; };
 	}
 	go func() { n.done <- n.cmd.Wait() }()
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(n.out.String(), "running") {
+	for !strings.Contains(n.out.String(), "running") || !answersTCP(n.Addr) {
 		select {
 		case err := <-n.done:
 			return nil, fmt.Errorf("named exited (%v):\n%s", err, n.out.String())
@@ -162,4 +162,13 @@ func hasAddr(ip string) bool {
 		}
 	}
 	return false
+}
+
+func answersTCP(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	_ = c.Close()
+	return true
 }

@@ -1,0 +1,255 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tap "github.com/dnstap/golang-dnstap"
+	fs "github.com/farsightsec/golang-framestream"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/dnstapkit/dnstapkit/collector/internal/namedtest"
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
+)
+
+// dnsQuery builds a DNS query for name/A in wire format.
+func dnsQuery(id uint16, name string) []byte {
+	b := binary.BigEndian.AppendUint16(nil, id)
+	b = append(b, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0) // RD, QDCOUNT 1
+	for _, l := range strings.Split(strings.TrimSuffix(name, "."), ".") {
+		b = append(b, byte(len(l)))
+		b = append(b, l...)
+	}
+	return append(b, 0, 0, 1, 0, 1)
+}
+
+// makeCapture writes a Frame Streams file of n dnstap CLIENT_QUERY messages, as golang-dnstap
+// encodes them; dnstap-read prints one line each.
+func makeCapture(t *testing.T, p string, n int) [][]byte {
+	t.Helper()
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := fs.NewWriter(f, &fs.WriterOptions{ContentTypes: [][]byte{ctDnstap}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames [][]byte
+	for i := range n {
+		m := &tap.Dnstap{
+			Type:     tap.Dnstap_MESSAGE.Enum(),
+			Identity: []byte("test"),
+			Message: &tap.Message{
+				Type:            tap.Message_CLIENT_QUERY.Enum(),
+				SocketFamily:    tap.SocketFamily_INET.Enum(),
+				SocketProtocol:  tap.SocketProtocol_UDP.Enum(),
+				QueryAddress:    []byte{192, 0, 2, byte(i % 250)},
+				ResponseAddress: []byte{192, 0, 2, 253},
+				QueryPort:       proto.Uint32(uint32(1024 + i%60000)),
+				ResponsePort:    proto.Uint32(53),
+				QueryTimeSec:    proto.Uint64(uint64(1764547200 + i)),
+				QueryTimeNsec:   proto.Uint32(0),
+				QueryMessage:    dnsQuery(uint16(i), fmt.Sprintf("q%d.example.org", i)),
+			},
+		}
+		b, err := proto.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.WriteFrame(b); err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, b)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return frames
+}
+
+// checkWithPeers runs BIND's dnstap-read and fstrm_dump on p: both must accept it, and
+// dnstap-read must print one line per frame.
+func checkWithPeers(t *testing.T, p string, frames int) string {
+	t.Helper()
+	read := testenv.LookPath(t, "dnstap-read", "bind9-dnsutils")
+	dump := testenv.LookPath(t, "fstrm_dump", "fstrm-bin")
+	out, err := exec.Command(read, p).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dnstap-read %s: %v\n%s", p, err, out)
+	}
+	if got := bytes.Count(out, []byte("\n")); got != frames {
+		t.Errorf("dnstap-read %s: %d lines, want %d", p, got, frames)
+	}
+	dout, err := exec.Command(dump, p).CombinedOutput()
+	if err != nil || !bytes.Contains(dout, []byte("FSTRM_CONTROL_STOP")) {
+		t.Errorf("fstrm_dump %s: %v\n%s", p, err, dout[max(0, len(dout)-300):])
+	}
+	return string(out)
+}
+
+// TestFstrmReplayTwoSenders replays a capture with Debian's fstrm_replay, twice at once, into
+// the collector; every frame must come out, and BIND's tools must accept the file.
+func TestFstrmReplayTwoSenders(t *testing.T) {
+	replay := testenv.LookPath(t, "fstrm_replay", "fstrm-bin")
+	work := t.TempDir()
+	in := filepath.Join(work, "in.fstrm")
+	const n = 50000
+	want := makeCapture(t, in, n)
+	sock, ln := unixListener(t)
+	outDir := filepath.Join(work, "out")
+	r := start(t, Config{Output: filepath.Join(outDir, "cap.fstrm")}, ln)
+	var wg sync.WaitGroup
+	outs := make([][]byte, 2)
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = exec.Command(replay, "-t", DefaultContentType, "-u", sock, "-r", in).CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for i := range 2 {
+		if errs[i] != nil {
+			t.Fatalf("fstrm_replay: %v\n%s", errs[i], outs[i])
+		}
+	}
+	waitFor(t, "both senders to finish", func() bool { return r.c.Stats().ConnsOpen == 0 && r.c.Stats().ConnsTotal == 2 })
+	if err := r.stop(); err != nil {
+		t.Fatal(err)
+	}
+	files := finished(t, outDir)
+	if len(files) != 1 {
+		t.Fatalf("files %v", files)
+	}
+	got := readFile(t, files[0])
+	count := map[string]int{}
+	for _, f := range want {
+		count[string(f)] += 2
+	}
+	for _, f := range got {
+		count[string(f)]--
+	}
+	for _, c := range count {
+		if c != 0 {
+			t.Fatalf("output differs from twice the input: %d frames out, %d in", len(got), 2*n)
+		}
+	}
+	if !strings.Contains(r.log.String(), "bidirectional=true") {
+		t.Errorf("fstrm_replay on a unix socket should use the bidirectional handshake:\n%s", r.log)
+	}
+	text := checkWithPeers(t, files[0], 2*n)
+	if !strings.Contains(text, "CQ 192.0.2.7:1031 -> 192.0.2.253:53 UDP 32b q7.example.org/IN/A") {
+		t.Errorf("dnstap-read output lacks query 7:\n%s", text[:min(len(text), 500)])
+	}
+}
+
+// TestNamedRestartCollector runs a real named that logs to the collector, restarts the
+// collector while named runs, and checks that queries before and after are captured.
+func TestNamedRestartCollector(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs named")
+	}
+	named := testenv.LookPath(t, "named", "bind9")
+	dig := testenv.LookPath(t, "dig", "bind9-dnsutils")
+	work, err := os.MkdirTemp("", "dcn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(work)
+	sock := filepath.Join(work, "dnstap.sock")
+	outDir := filepath.Join(work, "out")
+	cfg := Config{Output: filepath.Join(outDir, "named-%Y%m%d.fstrm"), TimeNames: NamesUTC}
+
+	ln, err := ListenUnix(sock, SocketOptions{Mode: 0o660})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1 := start(t, cfg, ln)
+	n, err := namedtest.Start(named, work, namedtest.LoopbackIP("127.0.55.1"), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	query := func(names ...string) {
+		t.Helper()
+		for _, q := range names {
+			if err := n.Query(ctx, dig, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	query("before1.example.org", "before2.example.org")
+	// named sends about a second later; a client query and response each (and auth ones).
+	waitFor(t, "named's frames", func() bool { return r1.c.Stats().FramesWritten >= 4 })
+	if err := r1.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	ln2, err := ListenUnix(sock, SocketOptions{Mode: 0o660})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := start(t, cfg, ln2)
+	// libfstrm notices the old connection is gone only when it writes to it, then reopens it
+	// after fstrm-set-reopen-interval: probe until frames arrive again.
+	probes := 0
+	waitFor(t, "named to reconnect", func() bool {
+		if r2.c.Stats().FramesWritten > 0 {
+			return true
+		}
+		probes++
+		query(fmt.Sprintf("probe%d.example.org", probes))
+		time.Sleep(300 * time.Millisecond)
+		return false
+	})
+	written := r2.c.Stats().FramesWritten
+	query("after1.example.org", "after2.example.org")
+	waitFor(t, "named's frames after the restart", func() bool { return r2.c.Stats().FramesWritten >= written+4 })
+	if err := r2.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	files := finished(t, outDir)
+	if len(files) != 2 || !strings.HasSuffix(files[0], ".1.fstrm") {
+		t.Fatalf("want two files, the second with a .1 suffix: %v", files)
+	}
+	files[0], files[1] = files[1], files[0] // first run, then the restarted one
+	for i, names := range [][]string{{"before1", "before2"}, {"after1", "after2"}} {
+		frames := readFile(t, files[i])
+		text := checkWithPeers(t, files[i], len(frames))
+		for _, q := range names {
+			// named 9.18 with dnstap { client; auth; } logs an authoritative answer as AQ and CR.
+			for _, typ := range []string{"AQ", "CR"} {
+				found := false
+				for _, line := range strings.Split(text, "\n") {
+					found = found || strings.Contains(line, " "+typ+" ") && strings.HasSuffix(line, " "+q+".example.org/IN/A")
+				}
+				if !found {
+					t.Errorf("%s: no %s for %s:\n%s", files[i], typ, q, text)
+				}
+			}
+		}
+		for _, f := range frames {
+			var m tap.Dnstap
+			if err := proto.Unmarshal(f, &m); err != nil || m.GetMessage() == nil {
+				t.Errorf("%s: frame is not a dnstap message: %v", files[i], err)
+			}
+		}
+	}
+}
