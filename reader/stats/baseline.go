@@ -15,7 +15,7 @@ const baselineBits = 24
 type Baseline struct {
 	seed     maphash.Seed
 	set      *sketch.Bloom
-	cache    domainCache
+	cache    nameCache
 	hdr      header
 	queries  uint64
 	upstream bool
@@ -34,7 +34,7 @@ func (b *Baseline) Add(r *Record) {
 		return
 	}
 	b.queries++
-	dom := b.cache.get(maphash.Bytes(b.seed, b.hdr.name), b.hdr.name)
+	dom, _, _ := b.cache.get(maphash.Bytes(b.seed, b.hdr.name), b.hdr.name, nil, nil)
 	b.set.AddNew(maphash.Bytes(b.seed, dom))
 }
 

@@ -73,7 +73,7 @@ func (m *matcher) pair(t uint8) *latency {
 // key identifies a query and its response: addresses, ports, DNS ID and question. The
 // message type is left out because BIND logs some answers under another pair (a query to an
 // authoritative zone of a resolver is logged as AQ, its answer as CR).
-func (m *matcher) key(r *Record, h *header) uint64 {
+func (m *matcher) key(r *Record, h *header, nameHash uint64) uint64 {
 	b := m.scratch[:0]
 	b = append(b, r.QueryAddr...)
 	b = binary.BigEndian.AppendUint16(b, r.QueryPort)
@@ -81,12 +81,12 @@ func (m *matcher) key(r *Record, h *header) uint64 {
 	b = binary.BigEndian.AppendUint16(b, r.ResponsePort)
 	b = binary.BigEndian.AppendUint16(b, h.id)
 	b = binary.BigEndian.AppendUint16(b, h.qtype)
-	b = append(b, h.name...)
+	b = binary.BigEndian.AppendUint64(b, nameHash)
 	m.scratch = b
 	return maphash.Bytes(m.seed, b)
 }
 
-func (m *matcher) query(r *Record, h *header) {
+func (m *matcher) query(r *Record, h *header, nameHash uint64) {
 	t := uint8(r.Type)
 	l := m.pair(t)
 	l.queries++
@@ -94,7 +94,7 @@ func (m *matcher) query(r *Record, h *header) {
 		return
 	}
 	m.expire(r.QueryTime)
-	k := m.key(r, h)
+	k := m.key(r, h, nameHash)
 	m.pending[k] = r.QueryTime
 	if m.limit > 0 && m.size == m.limit {
 		m.pop(true)
@@ -106,14 +106,14 @@ func (m *matcher) query(r *Record, h *header) {
 	m.size++
 }
 
-func (m *matcher) response(r *Record, h *header) {
+func (m *matcher) response(r *Record, h *header, nameHash uint64) {
 	t := uint8(r.Type)
 	l := m.pair(t)
 	l.responses++
 	if r.ResponseTime != 0 {
 		m.expire(r.ResponseTime)
 	}
-	k := m.key(r, h)
+	k := m.key(r, h, nameHash)
 	qt, found := m.pending[k]
 	if found {
 		delete(m.pending, k)

@@ -25,23 +25,30 @@ func registeredDomain(name []byte) []byte {
 	return name[len(name)-1-len(d):]
 }
 
-// domainCache remembers the registered-domain offset of recently seen names: the public
-// suffix lookup costs more than the rest of a message's accounting.
-type domainCache struct {
+// nameCache remembers, for recently seen names (by hash), the offset of the registered
+// domain and whether the name is suspicious: the public suffix lookup and the label entropy
+// cost more than the rest of a message's accounting, and names repeat.
+type nameCache struct {
 	slots [1 << 14]struct {
 		hash uint64
 		off  uint16
+		sus  bool
 	}
 }
 
-func (c *domainCache) get(h uint64, name []byte) []byte {
+// get returns the registered domain of name (hash h), whether score says it is suspicious
+// (score may be nil: false), and whether the name was in the cache.
+func (c *nameCache) get(h uint64, name []byte, labels []uint16, score func(name []byte, labels []uint16, suffixStart int) bool) (dom []byte, sus, hit bool) {
 	s := &c.slots[h&(uint64(len(c.slots))-1)]
 	if s.hash == h && int(s.off) < len(name) {
-		return name[s.off:]
+		return name[s.off:], s.sus, true
 	}
-	d := registeredDomain(name)
-	s.hash, s.off = h, uint16(len(name)-len(d))
-	return d
+	dom = registeredDomain(name)
+	if score != nil {
+		sus = score(name, labels, publicSuffixStart(name, dom))
+	}
+	s.hash, s.off, s.sus = h, uint16(len(name)-len(dom)), sus
+	return dom, sus, false
 }
 
 // labelScore describes the most suspicious label of a name.

@@ -122,18 +122,7 @@ func parseHeader(h *header, msg []byte) error {
 			if off+1+l > len(msg) {
 				return errTruncName
 			}
-			for _, c := range msg[off+1 : off+1+l] {
-				switch {
-				case 'A' <= c && c <= 'Z':
-					h.name = append(h.name, c+'a'-'A')
-				case c == '.' || c == '\\':
-					h.name = append(h.name, '\\', c)
-				case c < '!' || c > '~':
-					h.name = append(h.name, '\\', '0'+c/100, '0'+c/10%10, '0'+c%10)
-				default:
-					h.name = append(h.name, c)
-				}
-			}
+			appendLabel(h, msg[off+1:off+1+l])
 			if len(h.name) > 255*4 {
 				return errBadName
 			}
@@ -142,4 +131,50 @@ func parseHeader(h *header, msg []byte) error {
 			off += 1 + l
 		}
 	}
+}
+
+// charClass sorts bytes for appendLabel: 0 copy, 1 upper-case letter, 2 needs escaping.
+var charClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			t[c] = 1
+		case c == '.' || c == '\\' || c < '!' || c > '~':
+			t[c] = 2
+		}
+	}
+	return t
+}()
+
+// appendLabel appends a label in lower-case presentation form to h.name: the bytes are
+// copied in one go and fixed in place; a label with bytes to escape takes the slow path.
+func appendLabel(h *header, l []byte) {
+	start := len(h.name)
+	h.name = append(h.name, l...)
+	b := h.name[start:]
+	for i, c := range b {
+		switch charClass[c] {
+		case 1:
+			b[i] = c + 'a' - 'A'
+		case 2:
+			h.name = appendEscaped(h.name[:start], l)
+			return
+		}
+	}
+}
+
+func appendEscaped(name, l []byte) []byte {
+	for _, c := range l {
+		switch {
+		case 'A' <= c && c <= 'Z':
+			name = append(name, c+'a'-'A')
+		case c == '.' || c == '\\':
+			name = append(name, '\\', c)
+		case c < '!' || c > '~':
+			name = append(name, '\\', '0'+c/100, '0'+c/10%10, '0'+c%10)
+		default:
+			name = append(name, c)
+		}
+	}
+	return name
 }

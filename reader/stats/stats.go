@@ -140,7 +140,8 @@ type Stats struct {
 	seenNew                       *sketch.Bloom
 
 	latency *matcher
-	cache   *domainCache
+	cache   *nameCache
+	score   func(name []byte, labels []uint16, suffixStart int) bool
 	hdr     header
 }
 
@@ -157,13 +158,17 @@ func New(cfg Config) *Stats {
 		capacity = 0
 	}
 	s := &Stats{cfg: cfg, th: cfg.Thresholds.withDefaults(), seed: maphash.MakeSeed(), rate: newSeries(),
-		latency: newMatcher(cfg.Exact), cache: new(domainCache),
+		latency: newMatcher(cfg.Exact), cache: new(nameCache),
 		seenNames: sketch.NewBloom(uniqueNameBits, cfg.Exact), seenNew: sketch.NewBloom(20, cfg.Exact)}
 	for _, p := range []**sketch.TopK[struct{}]{&s.names, &s.namesNX, &s.namesSF, &s.domains,
 		&s.domainsNX, &s.domainsSF, &s.clientsNX, &s.clientsSF, &s.subdomains, &s.newDomains} {
 		*p = sketch.NewTopK[struct{}](capacity)
 	}
 	s.clients = sketch.NewTopK[clientInfo](capacity)
+	s.score = func(name []byte, labels []uint16, suffixStart int) bool {
+		sc := scoreLabels(name, labels, suffixStart, s.th.EntropyMinLen)
+		return sc.longest >= s.th.LongLabel || sc.entropy >= s.th.EntropyBits
+	}
 	s.suspicious = sketch.NewTopK[domainInfo](capacity)
 	return s
 }
@@ -209,40 +214,40 @@ func (s *Stats) Add(r *Record) {
 		s.malformed++
 		return
 	}
+	nh := maphash.Bytes(s.seed, h.name)
 	if r.Type.IsQuery() {
-		s.latency.query(r, h)
+		s.latency.query(r, h, nh)
 	} else {
-		s.latency.response(r, h)
+		s.latency.response(r, h, nh)
 	}
 	if clientSide(r.Type) == s.cfg.Upstream {
 		return // outside the view: totals and latency only
 	}
 	if r.Type.IsQuery() {
-		s.query(r, h, t)
+		s.query(r, h, t, nh)
 	} else {
-		s.response(r, h)
+		s.response(r, h, nh)
 	}
 }
 
-func (s *Stats) query(r *Record, h *header, t int64) {
+func (s *Stats) query(r *Record, h *header, t int64, nh uint64) {
 	if t != 0 {
 		s.rate.add(t)
 	}
 	s.qtypes[h.qtype]++
 	name := h.name
-	nh := maphash.Bytes(s.seed, name)
-	dom := s.cache.get(nh, name)
+	dom, sus, hit := s.cache.get(nh, name, h.labels, s.score)
 	s.names.Add(name, 1)
 	s.domains.Add(dom, 1)
-	if s.seenNames.AddNew(nh) {
+	// A name found in the cache has been seen: only a miss needs the (cache-unfriendly)
+	// Bloom filter.
+	if !hit && s.seenNames.AddNew(nh) {
 		s.subdomains.Add(dom, 1)
 	}
 	if b := s.cfg.Baseline; b != nil && !b.has(maphash.Bytes(b.seed, dom)) {
 		s.newDomains.Add(dom, 1)
 		s.seenNew.AddNew(maphash.Bytes(s.seed, dom))
 	}
-	sc := scoreLabels(name, h.labels, publicSuffixStart(name, dom), s.th.EntropyMinLen)
-	sus := sc.longest >= s.th.LongLabel || sc.entropy >= s.th.EntropyBits
 	if sus {
 		d := s.suspicious.Add(dom, 1)
 		if d.sample == "" {
@@ -266,7 +271,7 @@ func (s *Stats) query(r *Record, h *header, t int64) {
 	}
 }
 
-func (s *Stats) response(r *Record, h *header) {
+func (s *Stats) response(r *Record, h *header, nh uint64) {
 	s.rcodes[h.rcode]++
 	s.sizes[min(len(r.Wire), len(s.sizes)-1)]++
 	s.nsizes++
@@ -274,7 +279,7 @@ func (s *Stats) response(r *Record, h *header) {
 		return
 	}
 	name := h.name
-	dom := s.cache.get(maphash.Bytes(s.seed, name), name)
+	dom, _, _ := s.cache.get(nh, name, h.labels, s.score)
 	client := len(r.QueryAddr) > 0
 	if h.rcode == rcodeNXDomain {
 		s.namesNX.Add(name, 1)

@@ -1,0 +1,54 @@
+package stats
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/dnstapkit/dnstapkit/reader"
+	"github.com/dnstapkit/dnstapkit/reader/stats/internal/bench"
+)
+
+// benchFile returns a Frame Streams file of n messages: the mixed capture repeated.
+func benchFile(b *testing.B, n int) []byte {
+	b.Helper()
+	frames, err := bench.ReadFrames(mixed)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := bench.Generate(&buf, frames, n, 32); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkFeed decodes and accounts real BIND messages; one op is one message.
+func BenchmarkFeed(b *testing.B) {
+	const n = 200000
+	file := benchFile(b, n)
+	b.SetBytes(int64(len(file) / n))
+	b.ReportAllocs()
+	s := New(Config{})
+	for b.Loop() {
+		d := reader.NewDecoder(bytes.NewReader(file), "bench")
+		if _, err := Feed(context.Background(), d, nil, s.Add, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkDecode is the reader's decoder alone, for comparison.
+func BenchmarkDecode(b *testing.B) {
+	const n = 200000
+	file := benchFile(b, n)
+	b.ReportAllocs()
+	for b.Loop() {
+		d := reader.NewDecoder(bytes.NewReader(file), "bench")
+		if _, err := Feed(context.Background(), d, nil, func(*Record) {}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
