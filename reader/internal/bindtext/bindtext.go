@@ -28,6 +28,11 @@ var ErrNotRendered = errors.New("bindtext: message not rendered")
 // type whose BIND rendering this package does not reproduce; dnstap-read would print it.
 var ErrUnsupported = errors.New("bindtext: record type not supported")
 
+// ErrSkipFrame is wrapped by the error for a message that parses but has no question:
+// dnstap-read's dns_dt_parse then fails, and dnstap-read skips the whole frame (no summary
+// line either) in every output mode.
+var ErrSkipFrame = errors.New("bindtext: message has no question, dnstap-read skips the frame")
+
 // parseError is what parsing and rendering return: a short reason and the byte offset.
 type parseError struct {
 	what   string
@@ -40,10 +45,47 @@ func (e *parseError) Error() string {
 }
 
 func (e *parseError) Unwrap() []error {
-	if e.err == ErrUnsupported {
-		return []error{ErrUnsupported, ErrNotRendered}
+	if e.err != ErrNotRendered {
+		return []error{e.err, ErrNotRendered}
 	}
 	return []error{ErrNotRendered}
+}
+
+// Check parses wire as dnstap-read does (dns_message_parse, then dns_dt_parse's look at
+// the question) and reports how dnstap-read treats the frame that carries it:
+//
+//   - nil: the message parses; the summary line shows its first question (AppendQuestion)
+//     and -p and -y print the message.
+//   - an error wrapping ErrSkipFrame: it parses but has no question; dnstap-read skips the
+//     frame entirely, in every mode.
+//   - another error (wrapping ErrNotRendered): it does not parse; the summary line shows
+//     "?/?/?" and -p and -y print no message text. An empty wire (a frame without the
+//     message) is such a case.
+func Check(wire []byte) error {
+	m := pool.Get().(*message)
+	defer pool.Put(m)
+	return m.parse(wire)
+}
+
+// AppendQuestion appends "name/class/type" of the first question as dnstap-read's summary
+// line shows it (dns_name_format: no final dot except for the root; class and type
+// mnemonics or CLASSnnn/TYPEnnn). It fails when Check fails.
+func AppendQuestion(dst, wire []byte) ([]byte, error) {
+	m := pool.Get().(*message)
+	defer pool.Put(m)
+	if err := m.parse(wire); err != nil {
+		return dst, err
+	}
+	q := &m.recs[0]
+	name := m.buf[q.name : q.name+q.nlen]
+	dst = appendName(dst, name)
+	if len(name) > 1 {
+		dst = dst[:len(dst)-1]
+	}
+	dst = append(dst, '/')
+	dst = appendClass(dst, q.class)
+	dst = append(dst, '/')
+	return appendType(dst, q.typ), nil
 }
 
 var pool = sync.Pool{New: func() any { return new(message) }}

@@ -102,6 +102,9 @@ func (m *message) parse(wire []byte) error {
 		}
 	}
 	m.sec[4] = len(m.recs)
+	if m.counts[secQuestion] == 0 {
+		return &parseError{what: "no question", offset: 4, err: ErrSkipFrame}
+	}
 	return nil
 }
 
@@ -350,6 +353,11 @@ func (m *message) section(off, section int) (int, error) {
 				}
 				if r.ttl < head.ttl {
 					head.ttl = r.ttl
+				}
+				if isSingleton(r.typ) {
+					// Debian's 9.18.49-1~deb12u3 keeps one copy of a repeated singleton
+					// (seen with dnstap-read; the upstream 9.18.49 source appends it).
+					continue
 				}
 			}
 		}

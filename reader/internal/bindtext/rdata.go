@@ -834,9 +834,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			n := nameLen(rd)
 			dst = appendName(dst, rd[:n])
 			dst = append(dst, ' ')
-			v := be16(rd[n:])
-			dst = append(dst, hexDigitsLower[v>>12&0xf], hexDigitsLower[v>>8&0xf], hexDigitsLower[v>>4&0xf], hexDigitsLower[v&0xf])
-			return dst, nil
+			return strconv.AppendUint(dst, uint64(be16(rd[n:])), 8), nil // octal, as ch_3/a_1.c
 		}
 		return appendIPv4(dst, rd), nil
 	case 28:
@@ -957,7 +955,11 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		dst = append(dst, lineBreak...)
 		return appendBase64(dst, rd[4:], wordWidth, lineBreak), nil
 	case 46, 24:
-		dst = appendType(dst, be16(rd))
+		if cov := be16(rd); t == 24 && (cov == 0 || !knownType(cov)) {
+			dst = strconv.AppendUint(dst, uint64(cov), 10) // totext_sig prints a number
+		} else {
+			dst = appendType(dst, cov)
+		}
 		dst = append(dst, ' ')
 		dst = appendUint(dst, uint64(rd[2]), " ")
 		dst = appendUint(dst, uint64(rd[3]), " ")
@@ -1229,7 +1231,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			for j := 0; j < 8; j++ {
 				if c&(0x80>>j) != 0 {
 					dst = append(dst, ' ')
-					if _, known := typeNames[uint16(i*8+j)]; known {
+					if knownType(uint16(i*8 + j)) {
 						dst = appendType(dst, uint16(i*8+j))
 					} else {
 						dst = strconv.AppendUint(dst, uint64(i*8+j), 10)
@@ -1436,4 +1438,10 @@ func appendLOC(dst, rd []byte) []byte {
 	dst = prec(dst, rd[2])
 	dst = append(dst, ' ')
 	return prec(dst, rd[3])
+}
+
+// knownType is dns_rdatatype_isknown.
+func knownType(t uint16) bool {
+	_, ok := typeNames[t]
+	return ok
 }

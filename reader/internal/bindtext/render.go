@@ -285,7 +285,13 @@ func (r *renderer) rr(head, rec *record) error {
 		r.dst = append(r.dst, "- '"...)
 		start = len(r.dst)
 	}
-	r.dst = appendName(r.dst, m.buf[head.name:head.name+head.nlen])
+	// The owner is printed as written in the first record of its name in the section
+	// (the rdatalist's owner case is taken from that dns_name_t).
+	owner := head
+	if head != &m.tsig && head != &m.sig0 {
+		owner = &m.recs[head.owner]
+	}
+	r.dst = appendName(r.dst, m.buf[owner.name:owner.name+owner.nlen])
 	col := len(r.dst) - start
 	r.indentTo(&col, 24)
 	n := len(r.dst)

@@ -68,7 +68,8 @@ func appendClass(dst []byte, c uint16) []byte {
 	return strconv.AppendUint(dst, uint64(c), 10)
 }
 
-// appendName is dns_name_totext(name, omit_final_dot=false) of an uncompressed name.
+// appendName is dns_name_totext(name, omit_final_dot=false) of an uncompressed name;
+// dns_name_totext always sets DNS_NAME_MASTERFILE, so '@' and '$' are escaped too.
 func appendName(dst, name []byte) []byte {
 	if len(name) == 1 {
 		return append(dst, '.')
@@ -77,7 +78,7 @@ func appendName(dst, name []byte) []byte {
 		l := int(name[i])
 		for _, c := range name[i+1 : i+1+l] {
 			switch c {
-			case '"', '(', ')', '.', ';', '\\':
+			case '"', '(', ')', '.', ';', '\\', '@', '$':
 				dst = append(dst, '\\', c)
 			default:
 				if c > 0x20 && c < 0x7f {
