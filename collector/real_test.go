@@ -3,7 +3,6 @@ package collector
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,67 +13,16 @@ import (
 	"time"
 
 	tap "github.com/dnstap/golang-dnstap"
-	fs "github.com/farsightsec/golang-framestream"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/dnstapkit/dnstapkit/collector/internal/namedtest"
+	"github.com/dnstapkit/dnstapkit/collector/collectortest"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
-// dnsQuery builds a DNS query for name/A in wire format.
-func dnsQuery(id uint16, name string) []byte {
-	b := binary.BigEndian.AppendUint16(nil, id)
-	b = append(b, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0) // RD, QDCOUNT 1
-	for _, l := range strings.Split(strings.TrimSuffix(name, "."), ".") {
-		b = append(b, byte(len(l)))
-		b = append(b, l...)
-	}
-	return append(b, 0, 0, 1, 0, 1)
-}
-
-// makeCapture writes a Frame Streams file of n dnstap CLIENT_QUERY messages, as golang-dnstap
-// encodes them; dnstap-read prints one line each.
 func makeCapture(t *testing.T, p string, n int) [][]byte {
 	t.Helper()
-	f, err := os.Create(p)
+	frames, err := collectortest.WriteCapture(p, n)
 	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := fs.NewWriter(f, &fs.WriterOptions{ContentTypes: [][]byte{ctDnstap}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var frames [][]byte
-	for i := range n {
-		m := &tap.Dnstap{
-			Type:     tap.Dnstap_MESSAGE.Enum(),
-			Identity: []byte("test"),
-			Message: &tap.Message{
-				Type:            tap.Message_CLIENT_QUERY.Enum(),
-				SocketFamily:    tap.SocketFamily_INET.Enum(),
-				SocketProtocol:  tap.SocketProtocol_UDP.Enum(),
-				QueryAddress:    []byte{192, 0, 2, byte(i % 250)},
-				ResponseAddress: []byte{192, 0, 2, 253},
-				QueryPort:       proto.Uint32(uint32(1024 + i%60000)),
-				ResponsePort:    proto.Uint32(53),
-				QueryTimeSec:    proto.Uint64(uint64(1764547200 + i)),
-				QueryTimeNsec:   proto.Uint32(0),
-				QueryMessage:    dnsQuery(uint16(i), fmt.Sprintf("q%d.example.org", i)),
-			},
-		}
-		b, err := proto.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.WriteFrame(b); err != nil {
-			t.Fatal(err)
-		}
-		frames = append(frames, b)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return frames
@@ -179,7 +127,7 @@ func TestNamedRestartCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	r1 := start(t, cfg, ln)
-	n, err := namedtest.Start(named, work, namedtest.LoopbackIP("127.0.55.1"), sock)
+	n, err := collectortest.Start(named, work, collectortest.LoopbackIP("127.0.55.1"), sock)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
-// Package namedtest runs a private BIND named on a loopback address that sends dnstap to a
-// unix socket, for the collector's tests and benchmark.
-package namedtest
+// Package collectortest holds what the collector's tests and benchmark share: a private BIND
+// named on a loopback address that sends dnstap to a unix socket, and a writer of dnstap
+// captures that BIND's dnstap-read can print.
+package collectortest
 
 import (
 	"bytes"
