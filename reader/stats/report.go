@@ -34,7 +34,9 @@ type Report struct {
 	Latency       []Latency   `json:"latency"`
 	Baseline      *NewDomains `json:"baseline,omitempty"`
 	Signals       []Signal    `json:"signals"`
-	Thresholds    Thresholds  `json:"thresholds"`
+	// SignalsOmitted counts signals left out because their kind already listed TopN.
+	SignalsOmitted uint64     `json:"signals_omitted"`
+	Thresholds     Thresholds `json:"thresholds"`
 }
 
 // Span is the time covered: the earliest and latest message time.

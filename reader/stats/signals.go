@@ -35,6 +35,15 @@ type Signal struct {
 func (s *Stats) signals(r *Report) []Signal {
 	th := s.th
 	var out []Signal
+	// Each kind lists its TopN strongest; the rest are counted in SignalsOmitted.
+	limit := func(sig []Signal) []Signal {
+		sig = sortSignals(sig)
+		if len(sig) > s.cfg.TopN {
+			r.SignalsOmitted += uint64(len(sig) - s.cfg.TopN)
+			sig = sig[:s.cfg.TopN]
+		}
+		return sig
+	}
 	// Counts are judged by their guaranteed part (Count-Err), so an eviction artefact never
 	// raises a signal.
 	var sus []Signal
@@ -46,7 +55,7 @@ func (s *Stats) signals(r *Report) []Signal {
 					n, th.LongLabel, th.EntropyBits)})
 		}
 	})
-	out = append(out, sortSignals(sus)...)
+	out = append(out, limit(sus)...)
 
 	var cl, nx, txt []Signal
 	s.clients.All(func(e *entryClient) {
@@ -69,7 +78,7 @@ func (s *Stats) signals(r *Report) []Signal {
 				Reason: fmt.Sprintf("%d of %d queries are TXT, NULL or ANY (tunnelling, amplification)", c.txtNullAny, c.queries)})
 		}
 	})
-	out = append(out, sortSignals(cl)...)
+	out = append(out, limit(cl)...)
 
 	var sub []Signal
 	s.subdomains.All(func(e *entryPlain) {
@@ -79,9 +88,9 @@ func (s *Stats) signals(r *Report) []Signal {
 				Reason:    fmt.Sprintf("%d unique names queried under one domain (tunnelling, random-subdomain attack)", n)})
 		}
 	})
-	out = append(out, sortSignals(sub)...)
-	out = append(out, sortSignals(nx)...)
-	out = append(out, sortSignals(txt)...)
+	out = append(out, limit(sub)...)
+	out = append(out, limit(nx)...)
+	out = append(out, limit(txt)...)
 	out = append(out, s.bursts(r)...)
 	if r.Baseline != nil {
 		for _, t := range r.Baseline.Top {

@@ -11,16 +11,16 @@ import (
 // Thresholds set when a signal is raised. The zero value of a field means its default
 // (DefaultThresholds).
 type Thresholds struct {
-	LongLabel        int     // a label this long (bytes) or longer is suspicious; default 40
-	EntropyBits      float64 // a label with this Shannon entropy (bits/char) or more is suspicious; default 3.5
-	EntropyMinLen    int     // labels shorter than this are not judged by entropy; default 12
-	MinSuspicious    uint64  // suspicious query names needed to flag a domain or client; default 10
-	MaxSubdomains    uint64  // unique names under one registered domain that flag it; default 200
-	NXRatio          float64 // NXDOMAIN responses per query that flag a client; default 0.5
-	TXTRatio         float64 // TXT+NULL+ANY share of a client's queries that flags it; default 0.5
-	MinClientQueries uint64  // a client needs this many queries before ratios are judged; default 20
-	BurstFactor      float64 // a second whose rate is this many times the median is a burst; default 10
-	BurstMinQPS      float64 // and at least this many queries per second; default 50
+	LongLabel        int     `json:"long_label"`         // a label this long (bytes) or longer is suspicious; default 40
+	EntropyBits      float64 `json:"entropy_bits"`       // a label with this Shannon entropy (bits/char) or more is suspicious; default 3.5
+	EntropyMinLen    int     `json:"entropy_min_len"`    // labels shorter than this are not judged by entropy; default 12
+	MinSuspicious    uint64  `json:"min_suspicious"`     // suspicious query names needed to flag a domain or client; default 10
+	MaxSubdomains    uint64  `json:"max_subdomains"`     // unique names under one registered domain that flag it; default 200
+	NXRatio          float64 `json:"nx_ratio"`           // NXDOMAIN responses per query that flag a client; default 0.5
+	TXTRatio         float64 `json:"txt_ratio"`          // TXT+NULL+ANY share of a client's queries that flags it; default 0.5
+	MinClientQueries uint64  `json:"min_client_queries"` // a client needs this many queries before ratios are judged; default 20
+	BurstFactor      float64 `json:"burst_factor"`       // a second whose rate is this many times the median is a burst; default 10
+	BurstMinQPS      float64 `json:"burst_min_qps"`      // and at least this many queries per second; default 50
 }
 
 // DefaultThresholds are the thresholds used for zero fields.

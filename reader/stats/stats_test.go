@@ -276,3 +276,5 @@ func ExampleQTypeName() {
 	fmt.Println(QTypeName(28), QTypeName(65), QTypeName(65280))
 	// Output: AAAA HTTPS TYPE65280
 }
+
+func readFile(p string) ([]byte, error) { return os.ReadFile(p) }

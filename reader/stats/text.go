@@ -120,6 +120,9 @@ func WriteText(w io.Writer, r *Report) error {
 		}
 		p("%s\n", line)
 	}
+	if r.SignalsOmitted > 0 {
+		p("(%d more signals not shown: each kind lists its strongest --top)\n", r.SignalsOmitted)
+	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write text: %w", err)
 	}
