@@ -231,6 +231,15 @@ func craftedCases() []struct {
 				{name: "d.", typ: 16, class: 1, rdata: str("x")}, {name: "d.", typ: 16, class: 1, rdata: str("x")},
 				{name: "d.", typ: 16, class: 1, rdata: str("X")},
 			}, nil, {a("d.", 10, 192, 0, 2, 1)}}}},
+		{"tkey-dsync-keydata", msgSpec{id: 47, flags: qr, question: []rrSpec{q("k.", 249)},
+			sections: [3][]rrSpec{{
+				{name: "k.", typ: 249, class: 255, rdata: cat(wireName("gss-tsig."), u32(1764547200), u32(1764550800), u16(3), u16(18), u16(4), []byte{1, 2, 3, 4}, u16(0))},
+				{name: "k.", typ: 249, class: 255, rdata: cat(wireName("alg."), u32(1), u32(2), u16(2), u16(0), u16(0), u16(2), []byte{9, 9})},
+			}, nil, {
+				{name: "_dsync.k.", typ: 66, class: 1, rdata: cat(u16(59), []byte{1}, u16(5359), wireName("notify.k."))},
+				{name: "_dsync.k.", typ: 66, class: 1, rdata: cat(u16(0), []byte{7}, u16(1), wireName("."))},
+				{name: "k.", typ: 65533, class: 1, rdata: sig[:20]},
+			}}}},
 		{"singleton-conflict", msgSpec{id: 27, question: []rrSpec{q("c.", 5)},
 			sections: [3][]rrSpec{{{name: "c.", typ: 5, class: 1, rdata: wireName("a.")}, {name: "c.", typ: 5, class: 1, rdata: wireName("b.")}}}}},
 		{"any-in-answer", msgSpec{id: 28, sections: [3][]rrSpec{{{name: "c.", typ: 255, class: 1}}}}},

@@ -617,6 +617,30 @@ func (r *rdr) fromWire(t, class uint16) error {
 			return r.fail("LOC coordinates")
 		}
 		return r.fixed(16)
+	case 249: // TKEY
+		if err := r.name(); err != nil {
+			return err
+		}
+		if err := r.fixed(12); err != nil {
+			return err
+		}
+		for i := 0; i < 2; i++ {
+			if r.left() < 2 || r.left() < int(be16(r.m.wire[r.off:]))+2 {
+				return r.fail("TKEY data")
+			}
+			if err := r.fixed(int(be16(r.m.wire[r.off:])) + 2); err != nil {
+				return err
+			}
+		}
+		return nil
+	case 66: // DSYNC
+		if err := r.fixed(5); err != nil {
+			return err
+		}
+		return r.name()
+	case 65533: // KEYDATA: any content; printed as unknown outside key files
+		r.rest()
+		return nil
 	case 30: // NXT
 		if err := r.name(); err != nil {
 			return err
@@ -637,11 +661,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 }
 
 // unsupported lists the types BIND 9.18 implements that this package does not render.
-var unsupported = map[uint16]bool{
-	66:    true, // DSYNC
-	249:   true, // TKEY
-	65533: true, // KEYDATA
-}
+var unsupported = map[uint16]bool{}
 
 // keyNoKey is generic_key_nokey.
 func keyNoKey(t, flags uint16) bool {
@@ -1224,6 +1244,46 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			break
 		}
 		return appendLOC(dst, rd), nil
+	case 249:
+		n := nameLen(rd)
+		dst = appendName(dst, rd[:n])
+		dst = append(dst, ' ')
+		rd = rd[n:]
+		dst = appendUint(dst, uint64(be32(rd)), " ")
+		dst = appendUint(dst, uint64(be32(rd[4:])), " ")
+		dst = appendUint(dst, uint64(be16(rd[8:])), " ")
+		dst = appendTSIGRcode(dst, be16(rd[10:]))
+		dst = append(dst, ' ')
+		kl := int(be16(rd[12:]))
+		dst = appendUint(dst, uint64(kl), "")
+		dst = append(dst, lineBreak...)
+		dst = appendBase64(dst, rd[14:14+kl], wordWidth, lineBreak)
+		dst = append(dst, ' ')
+		rd = rd[14+kl:]
+		ol := int(be16(rd))
+		dst = appendUint(dst, uint64(ol), "")
+		if ol != 0 {
+			dst = append(dst, lineBreak...)
+			dst = appendBase64(dst, rd[2:2+ol], wordWidth, lineBreak)
+		}
+		return dst, nil
+	case 66:
+		cov := be16(rd)
+		if knownType(cov) && cov != 0 {
+			dst = appendType(dst, cov)
+		} else {
+			dst = append(dst, "TYPE"...)
+			dst = strconv.AppendUint(dst, uint64(cov), 10)
+		}
+		dst = append(dst, ' ')
+		if rd[2] == 1 {
+			dst = append(dst, "NOTIFY"...)
+		} else {
+			dst = strconv.AppendUint(dst, uint64(rd[2]), 10)
+		}
+		dst = append(dst, ' ')
+		dst = appendUint(dst, uint64(be16(rd[3:])), " ")
+		return appendName(dst, rd[5:]), nil
 	case 30:
 		n := nameLen(rd)
 		dst = appendName(dst, rd[:n])

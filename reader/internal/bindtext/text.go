@@ -21,7 +21,7 @@ var typeNames = func() map[uint16]string {
 		106: "L64", 107: "LP", 108: "EUI48", 109: "EUI64", 249: "TKEY", 250: "TSIG",
 		251: "IXFR", 252: "AXFR", 253: "MAILB", 254: "MAILA", 255: "ANY", 256: "URI",
 		257: "CAA", 258: "AVC", 259: "DOA", 260: "AMTRELAY", 261: "RESINFO", 262: "WALLET",
-		32768: "TA", 32769: "DLV", 65533: "KEYDATA",
+		32768: "TA", 32769: "DLV", // KEYDATA (65533) prints as TYPE65533 in messages
 	}
 	return names
 }()
