@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
 const golden = "../../reader/testdata/golden/"
@@ -298,6 +301,103 @@ func TestFollowRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("the second file", func() bool { return out.String() == want+want })
+	cancel()
+	if err := <-done; exitCode(err, &errb) != 0 {
+		t.Fatalf("exit status %d, stderr %s", exitCode(err, &errb), errb.String())
+	}
+}
+
+func TestStdinAndCompressed(t *testing.T) {
+	data, err := os.ReadFile(golden + "resolver.fstrm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := runCLI(t, golden+"resolver.fstrm")
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		prog string // compressor, or "" for none
+	}{
+		{"stdin dash", []string{"-"}, ""},
+		{"stdin implicit", nil, ""},
+		{"gzip stdin", nil, "gzip"},
+		{"zstd stdin", nil, "zstd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := data
+			if tc.prog != "" {
+				bin := testenv.LookPath(t, tc.prog, tc.prog)
+				cmd := exec.Command(bin, "-c")
+				cmd.Stdin = bytes.NewReader(data)
+				if in, err = cmd.Output(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_"))
+			if err := os.WriteFile(p, in, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			saved := os.Stdin
+			os.Stdin = f
+			defer func() { os.Stdin = saved }()
+			out, errs, code := runCLI(t, tc.args...)
+			if code != 0 || out != want {
+				t.Fatalf("exit %d, stderr %q, %d bytes of output, want %d", code, errs, len(out), len(want))
+			}
+		})
+	}
+}
+
+// TestFollowPlainFile follows a growing file that is then rotated away (renamed) and
+// replaced by a new file under the same name, as logrotate or fstrm_capture with -s do.
+func TestFollowPlainFile(t *testing.T) {
+	data, err := os.ReadFile(golden + "upstream.fstrm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := runCLI(t, golden+"upstream.fstrm")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dnstap.fstrm")
+	if err := os.WriteFile(path, data[:len(data)/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--follow", path}, &out, &errb) }()
+	wait := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("waiting for %s; output so far:\n%s\nstderr: %s", what, out.String(), errb.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	wait("the first third", func() bool { return out.String() != "" })
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(data[len(data)/3:])
+	f.Close()
+	wait("the whole file", func() bool { return out.String() == want })
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wait("the new file", func() bool { return out.String() == want+want })
 	cancel()
 	if err := <-done; exitCode(err, &errb) != 0 {
 		t.Fatalf("exit status %d, stderr %s", exitCode(err, &errb), errb.String())
