@@ -121,8 +121,19 @@ func compareCapture(t *testing.T, capture string, printOut, yamlOut []byte) {
 	if len(pp) != len(frames) {
 		t.Fatalf("%d frames but %d -p messages", len(frames), len(pp))
 	}
+	summaries := summaryLine.FindAll(printOut, -1)
 	var buf []byte
 	for i, fr := range frames {
+		// The summary line ends with the question as dns_dt_datatotext prints it.
+		line := strings.TrimSuffix(string(summaries[i]), "\n")
+		wantQ := line[strings.LastIndexByte(line, ' ')+1:]
+		gotQ, qerr := AppendQuestion(nil, fr.wire)
+		if qerr != nil {
+			gotQ = []byte("?/?/?")
+		}
+		if string(gotQ) != wantQ {
+			t.Errorf("frame %d: question %q, dnstap-read shows %q", i, gotQ, wantQ)
+		}
 		var err error
 		buf, err = AppendMessage(buf[:0], fr.wire, StylePrint)
 		if err != nil {

@@ -1,39 +1,83 @@
 // Package bindtext renders a DNS message in wire format as the text that BIND 9.18's
-// dns_message_totext produces, byte for byte, for the two places dnstap-read prints it:
+// dns_message_totext produces, byte for byte, for the places dnstap-read (Debian's
+// bind9-dnsutils 9.18.49) prints it, and tells how dnstap-read treats the frame that
+// carries the message.
 //
-//   - dnstap-read -p prints, after each summary line, dns_message_totext with
-//     dns_master_style_debug: AppendMessage(dst, wire, StylePrint).
-//   - dnstap-read -y prints, for a message that parses, the key line
-//     "  query_message_data:\n" (or "  response_message_data:\n"), then
-//     dns_message_totext with dns_master_style_yaml and an indent of two "  "
-//     (AppendMessage(dst, wire, StyleYAML)), then the key line
-//     "  query_message: |\n" (or "  response_message: |\n"), then dns_message_totext
-//     with dns_master_style_indent and the same indent (AppendMessage(dst, wire,
-//     StyleIndent)). AppendYAML does all four steps.
+// # API
 //
-// # Contract
+//	func Check(wire []byte) error
+//	func AppendQuestion(dst, wire []byte) ([]byte, error)
+//	func AppendMessage(dst, wire []byte, style Style) ([]byte, error)
+//	func AppendYAML(dst, wire []byte, query bool) ([]byte, error)
 //
-// AppendMessage appends exactly the bytes dns_message_totext writes, nothing more: the
-// caller adds no newline. In StylePrint and StyleIndent every non-empty section ends with
-// an empty line ("\n" after its last record), so the text usually ends in "\n\n"; a
-// message with no records ends after the header (and the OPT pseudosection) with a
-// single "\n". StyleYAML never writes empty lines.
+// wire is the query_message of a *_QUERY dnstap message and the response_message
+// otherwise (dnstap-read's choice), nil when the frame has none.
 //
-// dnstap-read parses the message with dns_message_parse (no best-effort, no
-// preserve-order option) and prints nothing at all for the message when that fails: no
-// text in -p, and neither of the two keys in -y. AppendMessage applies the same checks
-// (a short or truncated message, bad compression pointers, an rdata that BIND's fromwire
-// rejects, two question names, a class that differs from the question's, an OPT that is
-// not ".", not in the additional section or not the only one, a TSIG that is not last,
-// ...) and returns a non-nil error with dst unchanged in exactly those cases, so that the
-// caller prints nothing for that message. An empty wire (no query_message or
-// response_message in the frame) is such an error too.
+// Check says what dnstap-read does with the frame, in every mode:
 //
-// Like BIND, the renderer groups records: within a section, records whose owner names are
-// equal (ignoring case) are printed under the first such name, and within a name, records
-// of the same class, type (and, for RRSIG and SIG, the covered type) form one RRset,
-// printed in the order each name and RRset first appeared, with the RRset's smallest TTL
-// and the owner name's case as written in its first record. The OPT record is shown only
-// as the OPT PSEUDOSECTION, a TSIG record only as the TSIG PSEUDOSECTION, a SIG(0) only
-// as the SIG0 PSEUDOSECTION; the header counts are those on the wire.
+//   - nil: the message parses. The summary line ends with AppendQuestion's
+//     "name/class/type" (dns_name_format: escaped, no final dot except for the root).
+//   - errors.Is(err, ErrSkipFrame): the message parses but has no question. dns_dt_parse
+//     then fails and dnstap-read skips the whole frame: no summary line, nothing in any
+//     mode.
+//   - any other error (errors.Is(err, ErrNotRendered)): dns_message_parse fails (or the
+//     frame has no message). The summary line shows "?/?/?", and -p and -y print no
+//     message text (-y prints neither of the two message keys).
+//
+// AppendMessage appends exactly the bytes dns_message_totext writes, nothing more; the
+// caller adds no newline:
+//
+//   - StylePrint (dnstap-read -p, after the summary line): dns_master_style_debug. Every
+//     non-empty section ends with an empty line, so the text usually ends in "\n\n".
+//   - StyleYAML (-y, under "  query_message_data:"): dns_master_style_yaml with the
+//     message indent set to two "  ".
+//   - StyleIndent (-y, under "  query_message: |"): dns_master_style_indent with the same
+//     indent; its empty lines consist of the four-space indent.
+//
+// AppendYAML appends the whole tail of a -y document for the message: the
+// "  query_message_data:\n" key (or "  response_message_data:\n" when query is false), the
+// StyleYAML text, the "  query_message: |\n" (or "  response_message: |\n") key and the
+// StyleIndent text. On any error both functions return dst unchanged, and the error wraps
+// ErrNotRendered (and ErrSkipFrame when Check would say so).
+//
+// # What BIND does that this package copies
+//
+// dnstap-read parses with dns_message_parse (no best-effort, no preserve-order option),
+// and AppendMessage applies the same checks: a short or truncated message, bad labels or
+// compression pointers (a pointer must point before the name that uses it), a name over
+// 255 octets, every rdata check of BIND's per-type fromwire (lengths, type maps, SVCB key
+// order and values, CAA tags, NSEC3 owner names, EDNS option formats, ...), two question
+// names, a repeated question, a record class that differs from the question's, an OPT that
+// is not ".", not in the additional section or not the only one, a TSIG that is not last,
+// a question-only type (ANY, AXFR, IXFR, MAILA, MAILB) outside the question, a second and
+// different CNAME, DNAME or SOA. Trailing bytes after the last record are ignored.
+//
+// Records are grouped as BIND groups them: within a section, records whose owner names are
+// equal (ignoring case) are printed under the first such name as first written; within a
+// name, records of the same class and type (and covered type, for RRSIG and SIG) form one
+// RRset printed with the smallest TTL of the set; names and RRsets keep the order in
+// which they first appeared. A repeated identical CNAME, DNAME or SOA is printed once.
+// UPDATE messages are not grouped. The OPT record is shown only as the OPT PSEUDOSECTION
+// (extended RCODE folded into the status), a TSIG only as the TSIG PSEUDOSECTION, a SIG(0)
+// only as the SIG0 PSEUDOSECTION; the header counts are those on the wire.
+//
+// # Record types
+//
+// Rendered as BIND renders them, and checked byte for byte against dnstap-read on
+// captures of named (testdata/gen.sh) or on hand-made messages (crafted_test.go):
+// A (IN, CH with its octal address, HS), NS, MD, MF, CNAME, SOA, MB, MG, MR, NULL, WKS, PTR,
+// HINFO, MINFO, MX, TXT, RP, AFSDB, X25, ISDN, RT, NSAP, NSAP-PTR, SIG, KEY, PX, GPOS, AAAA,
+// LOC, NXT, EID, NIMLOC, SRV, ATMA, NAPTR, KX, CERT, A6, DNAME, SINK, OPT, APL, DS, SSHFP,
+// IPSECKEY, RRSIG, NSEC, DNSKEY, DHCID, NSEC3, NSEC3PARAM, TLSA, SMIMEA, HIP, NINFO, RKEY,
+// TALINK, CDS, CDNSKEY, OPENPGPKEY, CSYNC, ZONEMD, SVCB, HTTPS, DSYNC, HHIT, BRID, SPF, NID,
+// L32, L64, LP, EUI48, EUI64, TKEY, TSIG, URI, CAA, AVC, DOA, AMTRELAY, RESINFO, WALLET, TA,
+// DLV, KEYDATA (shown as TYPE65533 with unknown data, as dnstap-read shows it),
+// and every type BIND does not know (\# length hex). Class-specific types in another
+// class are unknown data, as in BIND. In YAML an IPv6 address ending in "::" gets a "0",
+// as BIND's inet_totext does.
+//
+// Known differences: NAPTR regexp checking approximates isc_regex_validate (it counts groups and
+// balances parentheses and brackets; BIND's full POSIX checker may reject a few more odd
+// expressions). RRSIG and SIG times are mapped into the 136-year window around the current
+// time (dns_time64_from32 reads the clock), exactly as dnstap-read does when it runs.
 package bindtext
