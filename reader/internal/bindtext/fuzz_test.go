@@ -12,6 +12,9 @@ func FuzzAppendMessage(f *testing.F) {
 	for _, fr := range readFrames(f, "testdata/capture.fstrm") {
 		f.Add(fr.wire)
 	}
+	for _, c := range craftedCases() {
+		f.Add(c.msg.wire())
+	}
 	f.Add([]byte{})
 	f.Add(make([]byte, 12))
 	f.Fuzz(func(t *testing.T, wire []byte) {

@@ -68,24 +68,42 @@ func appendClass(dst []byte, c uint16) []byte {
 	return strconv.AppendUint(dst, uint64(c), 10)
 }
 
+// nameEsc classifies a label byte for dns_name_totext: 0 plain, 1 backslash before it,
+// 2 written as \DDD.
+var nameEsc = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c == '"' || c == '(' || c == ')' || c == '.' || c == ';' || c == '\\' || c == '@' || c == '$':
+			t[c] = 1
+		case c <= 0x20 || c >= 0x7f:
+			t[c] = 2
+		}
+	}
+	return t
+}()
+
 // appendName is dns_name_totext(name, omit_final_dot=false) of an uncompressed name;
 // dns_name_totext always sets DNS_NAME_MASTERFILE, so '@' and '$' are escaped too.
 func appendName(dst, name []byte) []byte {
-	if len(name) == 1 {
+	if len(name) <= 1 {
 		return append(dst, '.')
 	}
 	for i := 0; i < len(name) && name[i] != 0; {
 		l := int(name[i])
-		for _, c := range name[i+1 : i+1+l] {
-			switch c {
-			case '"', '(', ')', '.', ';', '\\', '@', '$':
+		label := name[i+1 : i+1+l]
+		plain := 0
+		for plain < len(label) && nameEsc[label[plain]] == 0 {
+			plain++
+		}
+		dst = append(dst, label[:plain]...)
+		for _, c := range label[plain:] {
+			switch nameEsc[c] {
+			case 0:
+				dst = append(dst, c)
+			case 1:
 				dst = append(dst, '\\', c)
 			default:
-				if c > 0x20 && c < 0x7f {
-					dst = append(dst, c)
-				} else {
-					dst = append(dst, '\\', '0'+c/100, '0'+c/10%10, '0'+c%10)
-				}
+				dst = append(dst, '\\', '0'+c/100, '0'+c/10%10, '0'+c%10)
 			}
 		}
 		dst = append(dst, '.')
