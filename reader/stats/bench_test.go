@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/dnstapkit/dnstapkit/reader"
-	"github.com/dnstapkit/dnstapkit/reader/stats/internal/bench"
+	"github.com/dnstapkit/dnstapkit/reader/stats/bench"
 )
 
 // benchFile returns a Frame Streams file of n messages: the mixed capture repeated.

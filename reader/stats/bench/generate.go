@@ -17,7 +17,7 @@ const contentType = "protobuf:dnstap.Dnstap"
 func ReadFrames(path string) ([][]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("read frames: %w", err)
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)

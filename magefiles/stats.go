@@ -1,0 +1,23 @@
+//go:build mage
+
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+
+	"github.com/dnstapkit/dnstapkit/reader/stats/bench"
+)
+
+// Stats times `dnstap-reader stats` against the seed's python3 script and
+// `dnstap-read | sort | uniq -c` on real BIND frames repeated (messages/s, CPU, peak memory).
+// Knobs: STATS_BENCH_MESSAGES (default 10000000), STATS_BENCH_PEER_MESSAGES (input size for
+// the two slower programs; default the same).
+func (Bench) Stats(ctx context.Context) error {
+	_, err := bench.Run(ctx, bench.Options{Messages: statsEnvInt("STATS_BENCH_MESSAGES"),
+		PeerMessages: statsEnvInt("STATS_BENCH_PEER_MESSAGES")})
+	return err
+}
+
+func statsEnvInt(name string) int { n, _ := strconv.Atoi(os.Getenv(name)); return n }
