@@ -12,8 +12,8 @@ import (
 
 // Frames counts the dnstap frames of a Frame Streams file by message type (AQ, CR, ...).
 type Frames struct {
-	Total  int64
-	ByType map[string]int64
+	Total  int64            `json:"total"`
+	ByType map[string]int64 `json:"by_type"`
 }
 
 // CountFrames reads a Frame Streams file of dnstap frames (as fstrm_capture or dnstap-collector

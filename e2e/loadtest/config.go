@@ -29,6 +29,7 @@ const (
 	envNamed       = "NAMED"            // named binary (default /usr/sbin/named)
 	envCollector   = "COLLECTOR"        // dnstap-collector binary (default: build ./cmd/dnstap-collector)
 	envAddr        = "LOAD_ADDR"        // named's loopback address (default 127.0.56.1)
+	envKeep        = "LOAD_KEEP"        // keep each round's directory (default false)
 )
 
 // DefaultConfig is the full run for people: 30 s a round, 3 rounds, every mode, unpinned and
@@ -108,6 +109,13 @@ func ConfigFromEnv(root string) (Config, error) {
 		c.Fstrm = Fstrm{}
 	default:
 		return c, fmt.Errorf("invalid %s %q: must be tuned or default", envFstrm, v)
+	}
+	if v := os.Getenv(envKeep); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("invalid %s %q: must be true or false", envKeep, v)
+		}
+		c.Keep = b
 	}
 	if v := os.Getenv(envNamed); v != "" {
 		c.Named = v

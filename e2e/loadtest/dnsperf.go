@@ -25,14 +25,14 @@ type Load struct {
 
 // PerfResult is what dnsperf reports for one run.
 type PerfResult struct {
-	Sent       int64
-	Completed  int64
-	Lost       int64
-	QPS        float64
-	AvgLatency time.Duration
-	P99Latency time.Duration // 0 when Latencies was off
-	RunTime    time.Duration
-	Rcodes     map[string]int64
+	Sent       int64            `json:"sent"`
+	Completed  int64            `json:"completed"`
+	Lost       int64            `json:"lost"`
+	QPS        float64          `json:"qps"`
+	AvgLatency time.Duration    `json:"avg_latency_ns"`
+	P99Latency time.Duration    `json:"p99_latency_ns"` // 0 when Latencies was off
+	RunTime    time.Duration    `json:"run_time_ns"`
+	Rcodes     map[string]int64 `json:"rcodes"`
 }
 
 // dnsperfArgs builds dnsperf's command line.

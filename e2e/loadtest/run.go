@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -35,6 +36,7 @@ type Config struct {
 	Load    Load          // dnsperf settings (CPUs is set per pinning)
 	Fstrm   Fstrm         // fstrm-set-* options for the dnstap modes (not mode 6)
 	Settle  time.Duration // wait after the load so named flushes its dnstap frames
+	Keep    bool          // keep each round's directory (configs, logs, captures) in WorkDir
 
 	Logf func(format string, args ...any) // progress; nil for none
 }
@@ -143,7 +145,9 @@ func (c Config) runOnce(ctx context.Context, m Mode, pin Pinning, round int, que
 	if err := os.RemoveAll(dir); err != nil {
 		return r, fmt.Errorf("clean %s: %w", dir, err)
 	}
-	defer os.RemoveAll(dir) // captures of a full run are hundreds of MB
+	if !c.Keep {
+		defer os.RemoveAll(dir) // captures of a full run are hundreds of MB
+	}
 	sc := ServerConf{Dir: dir, Addr: c.Addr, Port: c.Port, StatsPort: c.StatsPort, Zone: c.zone(), Mode: m, Fstrm: c.Fstrm}
 	if err := sc.Write(); err != nil {
 		return r, err
@@ -290,4 +294,27 @@ func waitFor(d time.Duration, p *proc, check func() error) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// RunAndReport runs the load test, writes the report files into c.OutDir even when some
+// modes failed, prints the Markdown table to out, and returns the modes' errors.
+func RunAndReport(ctx context.Context, c Config, out io.Writer) error {
+	if c.Logf == nil {
+		c.Logf = func(format string, args ...any) {
+			fmt.Fprintf(out, "loadtest: "+format+"\n", args...)
+		}
+	}
+	rep, runErr := Run(ctx, c)
+	if rep == nil {
+		return runErr
+	}
+	rep.Host = HostInfo(ctx, c)
+	if err := rep.WriteFiles(c.OutDir); err != nil {
+		return errors.Join(runErr, err)
+	}
+	if err := rep.Markdown(out); err != nil {
+		return errors.Join(runErr, err)
+	}
+	fmt.Fprintf(out, "\nreport: %s/loadtest.{md,json,svg}\n", c.OutDir)
+	return runErr
 }

@@ -13,10 +13,10 @@ import (
 
 // BindStats holds the counters of named's statistics channel that the load test uses.
 type BindStats struct {
-	Requests      int64 // nsstats Requestv4 + Requestv6: queries received
-	Responses     int64 // nsstats Response: responses sent
-	DnstapSuccess int64 // dnstapstats DNSTAPsuccess: frames handed to the fstrm I/O thread
-	DnstapDropped int64 // dnstapstats DNSTAPdropped: frames dropped because an input queue was full
+	Requests      int64 `json:"requests"`       // nsstats Requestv4 + Requestv6: queries received
+	Responses     int64 `json:"responses"`      // nsstats Response: responses sent
+	DnstapSuccess int64 `json:"dnstap_success"` // dnstapstats DNSTAPsuccess: frames handed to the fstrm I/O thread
+	DnstapDropped int64 `json:"dnstap_dropped"` // dnstapstats DNSTAPdropped: frames dropped because an input queue was full
 }
 
 // Sub returns s - o, counter by counter.

@@ -14,7 +14,8 @@ type Zone struct {
 }
 
 // WriteZone writes a zone file with z.Names owner names. Every name has an A record; every 4th
-// also an AAAA, every 7th a TXT, every 10th an MX; every 13th name is a CNAME instead.
+// also an AAAA, every 7th a TXT, every 10th an MX (whose target is a name with an A, never a
+// CNAME); every 13th name is a CNAME instead.
 func (z Zone) WriteZone(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "$ORIGIN %s.\n$TTL 3600\n", z.Origin)
@@ -32,7 +33,7 @@ func (z Zone) WriteZone(w io.Writer) error {
 			fmt.Fprintf(bw, "h%d IN TXT \"load test record %d\"\n", i, i)
 		}
 		if i%10 == 0 {
-			fmt.Fprintf(bw, "h%d IN MX 10 h%d\n", i, (i+1)%z.Names)
+			fmt.Fprintf(bw, "h%d IN MX 10 h%d\n", i, i-i%13)
 		}
 	}
 	return bw.Flush()
