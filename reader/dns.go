@@ -1,14 +1,19 @@
 package reader
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/dnstapkit/dnstapkit/reader/internal/bindtext"
+)
 
 // DNS is a summary of the DNS message of a dnstap Message (see Message.DNS): the header, the
 // first question and the EDNS OPT record.
 type DNS struct {
-	// Parsed reports whether the message has the shape BIND's dns_message_parse accepts
-	// (header, sections, names and record bounds; rdata contents are not checked). When it
-	// is false dnstap-read prints "?/?/?" for the question; the other fields then hold what
-	// could be read.
+	// Parsed reports whether BIND's dns_message_parse accepts the message (header,
+	// sections, names, record bounds and each rdata, as reader/internal/bindtext checks
+	// them). When it is false dnstap-read prints "?/?/?" for the question; the other
+	// fields then hold what could be read.
 	Parsed bool
 
 	ID      uint16
@@ -28,6 +33,8 @@ type DNS struct {
 	ExtRcode    uint8  // upper 8 bits of the extended rcode
 	EDNSVersion uint8
 	DO          bool
+
+	bindSkips bool // dnstap-read skips the frame (parses, but no question)
 }
 
 // Header flag bits of DNS.Flags.
@@ -52,7 +59,19 @@ func (d *DNS) Rcode() uint16 { return d.Flags&0xf | uint16(d.ExtRcode)<<4 }
 func (m *Message) DNS() *DNS {
 	if !m.dnsDone {
 		m.dnsDone = true
-		m.name = parseDNS(&m.dns, m.Wire(), m.name[:0])
+		wire := m.Wire()
+		m.name = parseDNS(&m.dns, wire, m.name[:0])
+		// The quick walk above checks the structure; BIND also checks each rdata (and
+		// more), which bindtext.Check does exactly. It runs only when the walk passed.
+		if m.dns.Parsed {
+			if err := bindtext.Check(wire); err != nil {
+				if errors.Is(err, bindtext.ErrSkipFrame) {
+					m.dns.bindSkips = true
+				} else {
+					m.dns.Parsed = false
+				}
+			}
+		}
 	}
 	return &m.dns
 }

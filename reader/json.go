@@ -52,16 +52,17 @@ func AppendJSON(dst []byte, m *Message) []byte {
 	if m.HasResponsePort {
 		dst = strconv.AppendUint(append(dst, `,"response_port":`...), uint64(m.ResponsePort), 10)
 	}
+	var scratch [1024]byte // a name's text is at most 4*255 bytes
 	if m.QueryZone != nil {
 		if _, ok := skipName(m.QueryZone, 0); ok {
 			dst = append(dst, `,"query_zone":`...)
-			dst = appendJSONString(dst, appendFQDN(nil, m.QueryZone, 0))
+			dst = appendJSONString(dst, appendFQDN(scratch[:0], m.QueryZone, 0))
 		}
 	}
 	wire := m.Wire()
 	dst = strconv.AppendInt(append(dst, `,"message_size":`...), int64(len(wire)), 10)
 	if wire != nil {
-		dst = appendJSONDNS(dst, m.DNS(), wire)
+		dst = appendJSONDNS(dst, m.DNS(), wire, scratch[:0])
 	}
 	return append(dst, "}\n"...)
 }
@@ -73,7 +74,7 @@ var flagNames = [...]struct {
 
 var opcodeNames = [...]string{"QUERY", "IQUERY", "STATUS", "OPCODE3", "NOTIFY", "UPDATE"}
 
-func appendJSONDNS(dst []byte, d *DNS, wire []byte) []byte {
+func appendJSONDNS(dst []byte, d *DNS, wire, scratch []byte) []byte {
 	if len(wire) < 12 {
 		return append(dst, `,"dns_error":"short DNS message"`...)
 	}
@@ -98,7 +99,7 @@ func appendJSONDNS(dst []byte, d *DNS, wire []byte) []byte {
 	dst = append(dst, ']')
 	if d.HasQuestion {
 		dst = append(dst, `,"qname":`...)
-		dst = appendJSONString(dst, appendFQDN(nil, wire, questionOffset))
+		dst = appendJSONString(dst, appendFQDN(scratch[:0], wire, questionOffset))
 		dst = append(AppendClass(append(dst, `,"qclass":"`...), d.QClass), '"')
 		dst = append(AppendType(append(dst, `,"qtype":"`...), d.QType), '"')
 	}
@@ -115,7 +116,7 @@ func appendJSONDNS(dst []byte, d *DNS, wire []byte) []byte {
 		return append(dst, `,"dns_error":"malformed DNS message"`...)
 	}
 	if d.ANCount > 0 {
-		dst = appendAnswers(append(dst, `,"answers":[`...), wire, d)
+		dst = appendAnswers(append(dst, `,"answers":[`...), wire, d, scratch)
 		dst = append(dst, ']')
 	}
 	return dst
@@ -124,7 +125,7 @@ func appendJSONDNS(dst []byte, d *DNS, wire []byte) []byte {
 const questionOffset = 12
 
 // appendAnswers renders the answer section of a parsed message.
-func appendAnswers(dst, b []byte, d *DNS) []byte {
+func appendAnswers(dst, b []byte, d *DNS, scratch []byte) []byte {
 	off := questionOffset
 	for i := 0; i < int(d.QDCount); i++ {
 		end, _ := skipName(b, off)
@@ -142,11 +143,12 @@ func appendAnswers(dst, b []byte, d *DNS) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(append(dst, `{"name":`...), appendFQDN(nil, b, owner))
+		dst = appendJSONString(append(dst, `{"name":`...), appendFQDN(scratch[:0], b, owner))
 		dst = strconv.AppendUint(append(dst, `,"ttl":`...), uint64(ttl), 10)
 		dst = append(AppendClass(append(dst, `,"class":"`...), class), '"')
 		dst = append(AppendType(append(dst, `,"type":"`...), typ), '"')
-		dst = appendJSONString(append(dst, `,"data":`...), appendRdata(nil, b, typ, rd, rdlen))
+		scratch = appendRdata(scratch[:0], b, typ, rd, rdlen)
+		dst = appendJSONString(append(dst, `,"data":`...), scratch)
 		dst = append(dst, '}')
 	}
 	return dst
@@ -225,10 +227,27 @@ func appendFQDN(dst, b []byte, off int) []byte {
 	return dst
 }
 
+// appendJSONTime appends t in UTC as RFC 3339 with all nine digits of nanoseconds.
 func appendJSONTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	y, mo, d := t.Date()
+	h, mi, s := t.Clock()
+	ns := t.Nanosecond()
 	dst = append(dst, '"')
-	dst = t.UTC().AppendFormat(dst, time.RFC3339Nano)
-	return append(dst, '"')
+	if y >= 0 && y < 10000 {
+		dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
+	} else {
+		dst = strconv.AppendInt(dst, int64(y), 10)
+	}
+	dst = append(dst, '-', byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10),
+		'T', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), '.')
+	var digits [9]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	dst = append(dst, digits[:]...)
+	return append(dst, 'Z', '"')
 }
 
 // appendJSONString appends s as a JSON string. Invalid UTF-8 bytes are escaped as \u00XX

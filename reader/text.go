@@ -39,7 +39,7 @@ func Skipped(m *Message) bool {
 		return true
 	}
 	d := m.DNS()
-	return d.Parsed && !d.HasQuestion
+	return d.Parsed && (!d.HasQuestion || d.bindSkips)
 }
 
 // Append appends m's rendering to dst. It appends nothing where dnstap-read prints nothing
