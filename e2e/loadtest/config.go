@@ -162,6 +162,7 @@ func HostInfo(ctx context.Context, c Config) map[string]string {
 			}
 		}
 	}
+	h["loadavg at end"] = loadAvg()
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		h["kernel"] = strings.TrimSpace(string(b))
 	}
@@ -182,4 +183,18 @@ func HostInfo(ctx context.Context, c Config) map[string]string {
 	h["named"] = version(c.Named, "-v")
 	h["dnsperf"] = version(c.Dnsperf, "-h")
 	return h
+}
+
+// loadAvg returns the first three fields of /proc/loadavg (1, 5 and 15 minutes): on a shared
+// machine, the other load explains much of the spread between rounds.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -13,12 +13,14 @@ import (
 
 // Report is the outcome of Run: every round, and one summary per mode and pinning.
 type Report struct {
-	Started   time.Time         `json:"started"`
-	Finished  time.Time         `json:"finished"`
-	Config    map[string]any    `json:"config"`
-	Host      map[string]string `json:"host,omitempty"`
-	Summaries []Summary         `json:"summaries"`
-	Rounds    []RoundResult     `json:"rounds"`
+	Started  time.Time         `json:"started"`
+	Finished time.Time         `json:"finished"`
+	Config   map[string]any    `json:"config"`
+	Host     map[string]string `json:"host,omitempty"`
+	// LoadAvgStart is /proc/loadavg when the run began (Host has it at the end).
+	LoadAvgStart string        `json:"loadavg_start"`
+	Summaries    []Summary     `json:"summaries"`
+	Rounds       []RoundResult `json:"rounds"`
 }
 
 // Summary folds the rounds of one mode under one pinning.
@@ -166,7 +168,7 @@ func durationsToFloats(d []time.Duration) []float64 {
 // Markdown writes the summary table and the notes that explain its columns.
 func (r *Report) Markdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# dnstapkit load test\n\n%s, %s to %s UTC.\n\n", r.hostLine(),
+	fmt.Fprintf(&b, "# dnstapkit load test\n\n%s; loadavg at start: %s; %s to %s UTC.\n\n", r.hostLine(), r.LoadAvgStart,
 		r.Started.Format("2006-01-02 15:04:05"), r.Finished.Format("15:04:05"))
 	b.WriteString("| mode | pinning | qps (median) | × mode 1 | avg ms | p99 ms | lost | named CPU µs/query (× mode 1) | dnstap sent | BIND dropped | frames captured / expected | collector lost | collector CPU s | collector peak MiB |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -202,9 +204,9 @@ func (r *Report) Markdown(w io.Writer) error {
 	b.WriteString(`
 - qps: dnsperf's queries/s, median of the rounds (min–max); × mode 1: against no logging under the same pinning.
 - avg, p99: dnsperf's average latency (mean of the rounds) and the 99th percentile of the per-query latencies of dnsperf -v (median of the rounds). dnsperf keeps a fixed number of queries outstanding, so at saturation latency is mostly queueing.
-- lost: queries dnsperf sent that got no answer within its timeout.
+- lost: queries dnsperf sent that got no answer within its timeout (at saturation mostly queries the kernel dropped from named's full UDP receive buffer: named never counted them).
 - named CPU µs/query: named's user+system CPU during dnsperf's run (/proc/<pid>/stat) over the queries completed.
-- dnstap sent / BIND dropped: named's DNSTAPsuccess and DNSTAPdropped counters (statistics channel), over named's life; dropped % is of the frames named tried to send.
+- dnstap sent / BIND dropped: named's DNSTAPsuccess and DNSTAPdropped counters (statistics channel), over named's life; dropped % is of the frames named tried to send. With nothing listening (mode 5) fstrm's I/O thread discards the frames, yet named counts them as sent.
 - frames captured / expected: frames in the collector's files, against named's received queries (AQ) plus responses sent (CR), by message type; collector lost: dnstap sent - captured.
 - collector CPU s: the collector's CPU during dnsperf's run, mean per round; peak MiB: its peak resident set (rusage maxrss), max of the rounds.
 `)

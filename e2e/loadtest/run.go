@@ -101,7 +101,7 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	if needsCollector(c.Modes) && c.Collector == "" {
 		c.Collector, collectorErr = BuildCollector(ctx, c.ModuleRoot, c.WorkDir)
 	}
-	rep := &Report{Started: time.Now().UTC(), Config: c.summary()}
+	rep := &Report{Started: time.Now().UTC(), Config: c.summary(), LoadAvgStart: loadAvg()}
 	var errs []error
 	for round := 1; round <= c.Rounds; round++ {
 		for _, pin := range c.Pinning {
