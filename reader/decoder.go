@@ -305,7 +305,7 @@ func (d *Decoder) control(start int64) error {
 			if ct == nil {
 				return d.frameErr(index, start, fmt.Errorf("%w: START names no content type", ErrNotDnstap))
 			}
-			return d.frameErr(index, start, fmt.Errorf("%w: content type is %q", ErrNotDnstap, ct))
+			return d.frameErr(index, start, fmt.Errorf("%w: got %q", ErrNotDnstap, ct))
 		}
 		d.ctype = append(d.ctype[:0], ct...)
 		d.state = stateData

@@ -219,7 +219,7 @@ func TestBadInputs(t *testing.T) {
 		wantPrefix bool
 	}{
 		{"truncated", []string{cut}, exitTruncated, "cut.fstrm: frame ", true},
-		{"wrong content type", []string{wrong}, exitError, `content type is "other:type"`, false},
+		{"wrong content type", []string{wrong}, exitError, `got "other:type"`, false},
 		{"garbage", []string{garbage}, exitError, "not a Frame Streams file", false},
 		{"missing", []string{filepath.Join(dir, "nope")}, exitError, "no such file", false},
 		{"corrupt wins over truncated", []string{cut, garbage}, exitError, "garbage.fstrm", true},
