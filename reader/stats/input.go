@@ -106,6 +106,9 @@ func decode(ctx context.Context, d *reader.Decoder, f *reader.Filter, full chan<
 	var rec Record
 	var b *batch
 	take := func() bool {
+		if ctx.Err() != nil {
+			return false
+		}
 		select {
 		case b = <-free:
 			return true

@@ -152,13 +152,19 @@ func appendLabel(h *header, l []byte) {
 	start := len(h.name)
 	h.name = append(h.name, l...)
 	b := h.name[start:]
-	for i, c := range b {
-		switch charClass[c] {
-		case 1:
-			b[i] = c + 'a' - 'A'
-		case 2:
-			h.name = appendEscaped(h.name[:start], l)
-			return
+	var acc uint8
+	for _, c := range b { // branch-free scan: most labels need nothing
+		acc |= charClass[c]
+	}
+	switch {
+	case acc == 0:
+	case acc&2 != 0:
+		h.name = appendEscaped(h.name[:start], l)
+	default:
+		for i, c := range b {
+			if 'A' <= c && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
 		}
 	}
 }
