@@ -168,6 +168,14 @@ func (p *Printer) appendStamp(dst []byte, sec int64) []byte {
 	return append(dst, p.stamp...)
 }
 
+// decimal holds "0" to "255".
+var decimal = func() (t [256]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
+
 const hexUpper = "0123456789ABCDEF"
 
 func appendHexUpper(dst, b []byte) []byte {
@@ -184,13 +192,13 @@ func appendHexUpper(dst, b []byte) []byte {
 func AppendIP(dst, a []byte) []byte {
 	switch len(a) {
 	case 4:
-		dst = strconv.AppendUint(dst, uint64(a[0]), 10)
+		dst = append(dst, decimal[a[0]]...)
 		dst = append(dst, '.')
-		dst = strconv.AppendUint(dst, uint64(a[1]), 10)
+		dst = append(dst, decimal[a[1]]...)
 		dst = append(dst, '.')
-		dst = strconv.AppendUint(dst, uint64(a[2]), 10)
+		dst = append(dst, decimal[a[2]]...)
 		dst = append(dst, '.')
-		return strconv.AppendUint(dst, uint64(a[3]), 10)
+		return append(dst, decimal[a[3]]...)
 	case 16:
 	default:
 		return appendHexLower(dst, a)
