@@ -61,7 +61,7 @@ func (r *Report) SVG(w io.Writer) error {
 	barPanel(&b, 60, 40, 400, 300, "queries/s by mode", groups, qps)
 	barPanel(&b, 570, 40, 400, 300, "latency (ms) by mode", groups, lat)
 	// Mode legend under the panels.
-	y := 400
+	y := 420
 	for i, m := range modes {
 		fmt.Fprintf(&b, `<text x="%d" y="%d">%d: %s</text>`+"\n", 60+(i%3)*310, y+(i/3)*18, int(m), html.EscapeString(m.String()))
 	}
@@ -133,8 +133,10 @@ func tick(v float64) string {
 	switch {
 	case v >= 1000:
 		return fmt.Sprintf("%.4gk", v/1000)
-	case v >= 10 || v == 0:
-		return fmt.Sprintf("%.0f", v)
+	case v == 0:
+		return "0"
+	case v >= 10:
+		return fmt.Sprintf("%.3g", v)
 	default:
 		return fmt.Sprintf("%.2g", v)
 	}
