@@ -12,8 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
-	"time"
 )
 
 //go:embed seed.py
@@ -149,25 +147,37 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	return results, nil
 }
 
-// measure runs cmd in bash (pipefail) and returns its wall and CPU time and peak memory.
+// measure runs cmd in bash (pipefail) under GNU time and returns its wall and CPU time and
+// peak memory. GNU time, a small C program, forks the command: the rusage of a child forked
+// by this Go process would count the Go process's own memory before exec.
 func measure(ctx context.Context, cmd string) (Result, string, error) {
-	c := exec.CommandContext(ctx, "bash", "-o", "pipefail", "-c", cmd)
+	tf, err := os.CreateTemp("", "bench-time-")
+	if err != nil {
+		return Result{}, "", err
+	}
+	tf.Close()
+	defer os.Remove(tf.Name())
+	c := exec.CommandContext(ctx, "/usr/bin/time", "-f", "%e %U %S %M", "-o", tf.Name(), "bash", "-o", "pipefail", "-c", cmd)
 	var out, errb bytes.Buffer
 	c.Stdout, c.Stderr = &out, &errb
-	start := time.Now()
-	err := c.Run()
-	wall := time.Since(start)
-	if err != nil {
+	if err := c.Run(); err != nil {
 		return Result{}, "", fmt.Errorf("%w: %s", err, errb.String())
 	}
-	var r Result
-	r.Seconds = wall.Seconds()
-	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		// For a waited-for child Linux reports the largest of it and its own reaped
-		// children, in KiB.
-		r.MaxRSSMiB = float64(ru.Maxrss) / 1024
-		r.CPUSeconds = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	b, err := os.ReadFile(tf.Name())
+	if err != nil {
+		return Result{}, "", err
 	}
+	var r Result
+	var user, sys float64
+	var rssKiB int64
+	// The last line: GNU time writes "Command exited ..." lines before it on failure.
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if _, err := fmt.Sscanf(lines[len(lines)-1], "%f %f %f %d", &r.Seconds, &user, &sys, &rssKiB); err != nil {
+		return Result{}, "", fmt.Errorf("parse GNU time output %q: %w", b, err)
+	}
+	r.CPUSeconds = user + sys
+	// For a waited-for child Linux reports the largest of it and its reaped children.
+	r.MaxRSSMiB = float64(rssKiB) / 1024
 	return r, out.String(), nil
 }
 
@@ -195,6 +205,6 @@ func checkPrefix(out, prefix string) error {
 func WriteTable(w io.Writer, results []Result) {
 	fmt.Fprintf(w, "\n| program | messages | wall s | CPU s | messages/s | peak RSS MiB |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, r := range results {
-		fmt.Fprintf(w, "| %s | %d | %.2f | %.2f | %.0f | %.1f |\n", r.Name, r.Messages, r.Seconds, r.CPUSeconds, r.MsgsPerSec, r.MaxRSSMiB)
+		fmt.Fprintf(w, "| %s | %d | %.2f | %.2f | %.0f | %.1f |\n", strings.ReplaceAll(r.Name, "|", `\|`), r.Messages, r.Seconds, r.CPUSeconds, r.MsgsPerSec, r.MaxRSSMiB)
 	}
 }

@@ -17,6 +17,7 @@ func TestRunSmall(t *testing.T) {
 		t.Skip("builds dnstap-reader")
 	}
 	testenv.LookPath(t, "dnstap-read", "bind9-dnsutils")
+	testenv.LookPath(t, "/usr/bin/time", "time")
 	if _, err := exec.LookPath("/usr/bin/python3"); err != nil {
 		testenv.Unavailable(t, "no /usr/bin/python3 (apt-get install python3)")
 	}
