@@ -201,6 +201,7 @@ func (r *Report) Markdown(w io.Writer) error {
 			ms(s.AvgLatency), ms(s.P99Latency), s.Lost,
 			float64(s.NamedCPUPerQuery.Nanoseconds())/1000, cpuRatio, sent, dropped, frames, lost, ccpu, cmem)
 	}
+	b.WriteString(r.goalLines())
 	b.WriteString(`
 - qps: dnsperf's queries/s, median of the rounds (min–max); × mode 1: against no logging under the same pinning.
 - avg, p99: dnsperf's average latency (mean of the rounds) and the 99th percentile of the per-query latencies of dnsperf -v (median of the rounds). dnsperf keeps a fixed number of queries outstanding, so at saturation latency is mostly queueing.
@@ -273,4 +274,54 @@ func (r *Report) WriteFiles(dir string) error {
 		return err
 	}
 	return write("loadtest.svg", r.SVG)
+}
+
+// goalLines checks the issue's goal under each pinning: dnstap into dnstap-collector keeps at
+// least 95% of mode 1's qps, with zero frames dropped by BIND and zero lost by the collector,
+// and does better than querylog (mode 2) and than fstrm_capture (mode 4).
+func (r *Report) goalLines() string {
+	find := func(pin string, m Mode) *Summary {
+		for i := range r.Summaries {
+			if s := &r.Summaries[i]; s.Pinning == pin && s.Mode == m && s.Rounds > 0 {
+				return s
+			}
+		}
+		return nil
+	}
+	var b strings.Builder
+	var pins []string
+	for _, s := range r.Summaries {
+		if !slices.Contains(pins, s.Pinning) {
+			pins = append(pins, s.Pinning)
+		}
+	}
+	for _, pin := range pins {
+		c, base := find(pin, ModeCollector), find(pin, ModeNone)
+		if c == nil || base == nil {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("\nGoal (dnstap-collector keeps >= 95% of mode 1's qps, BIND drops 0, collector loses 0, faster than querylog and fstrm_capture):\n\n")
+		}
+		check := func(ok bool, format string, args ...any) string {
+			mark := "no"
+			if ok {
+				mark = "yes"
+			}
+			return fmt.Sprintf("%s: "+format, append([]any{mark}, args...)...)
+		}
+		parts := []string{
+			check(c.QPSRatio >= 0.95, "%.2f× mode 1", c.QPSRatio),
+			check(c.DnstapDropped == 0, "BIND dropped %d", c.DnstapDropped),
+			check(c.CollectorLost == 0, "collector lost %d", c.CollectorLost),
+		}
+		if q := find(pin, ModeQuerylog); q != nil {
+			parts = append(parts, check(c.QPS > q.QPS, "%.0f vs querylog %.0f qps", c.QPS, q.QPS))
+		}
+		if f := find(pin, ModeFstrmCapture); f != nil {
+			parts = append(parts, check(c.QPS > f.QPS, "%.0f vs fstrm_capture %.0f qps", c.QPS, f.QPS))
+		}
+		fmt.Fprintf(&b, "- %s: %s\n", pin, strings.Join(parts, "; "))
+	}
+	return b.String()
 }
