@@ -175,7 +175,7 @@ func checkSummary(t *testing.T, s Summary) {
 	if s.Requests < s.Completed || s.Responses < s.Completed {
 		t.Errorf("named counted %d requests and %d responses, fewer than dnsperf's %d answers", s.Requests, s.Responses, s.Completed)
 	}
-	if s.P99Latency <= 0 || s.AvgLatency <= 0 || s.P99Latency < s.AvgLatency/10 {
+	if s.P99Latency <= 0 || s.AvgLatency <= 0 {
 		t.Errorf("latency avg %s p99 %s: want both measured", s.AvgLatency, s.P99Latency)
 	}
 	if s.NamedCPUPerQuery <= 0 {
