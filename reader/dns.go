@@ -10,10 +10,10 @@ import (
 // DNS is a summary of the DNS message of a dnstap Message (see Message.DNS): the header, the
 // first question and the EDNS OPT record.
 type DNS struct {
-	// Parsed reports whether BIND's dns_message_parse accepts the message (header,
-	// sections, names, record bounds and each rdata, as reader/internal/bindtext checks
-	// them). When it is false dnstap-read prints "?/?/?" for the question; the other
-	// fields then hold what could be read.
+	// Parsed reports whether the message is well formed: header, sections, names (with
+	// BIND's rule that compression pointers point backwards), record bounds, OPT and TSIG
+	// placement, a single question name. BIND checks each rdata too: Message.BINDParses
+	// gives its exact verdict. When Parsed is false the other fields hold what could be read.
 	Parsed bool
 
 	ID      uint16
@@ -33,8 +33,6 @@ type DNS struct {
 	ExtRcode    uint8  // upper 8 bits of the extended rcode
 	EDNSVersion uint8
 	DO          bool
-
-	bindSkips bool // dnstap-read skips the frame (parses, but no question)
 }
 
 // Header flag bits of DNS.Flags.
@@ -59,21 +57,33 @@ func (d *DNS) Rcode() uint16 { return d.Flags&0xf | uint16(d.ExtRcode)<<4 }
 func (m *Message) DNS() *DNS {
 	if !m.dnsDone {
 		m.dnsDone = true
-		wire := m.Wire()
-		m.name = parseDNS(&m.dns, wire, m.name[:0])
-		// The quick walk above checks the structure; BIND also checks each rdata (and
-		// more), which bindtext.Check does exactly. It runs only when the walk passed.
-		if m.dns.Parsed {
-			if err := bindtext.Check(wire); err != nil {
+		m.name = parseDNS(&m.dns, m.Wire(), m.name[:0])
+	}
+	return &m.dns
+}
+
+// BINDParses reports how BIND's dnstap-read treats Wire(): parses is true when
+// dns_message_parse accepts it (dnstap-read then shows its question and, with -p and -y, its
+// text); skip is true when it parses but has no question, so that dnstap-read prints nothing
+// for the frame. It is DNS().Parsed refined by bindtext.Check, which applies BIND's rdata
+// checks too; it costs a full parse, once per message.
+func (m *Message) BINDParses() (parses, skip bool) {
+	if !m.checkDone {
+		m.checkDone = true
+		d := m.DNS()
+		m.checkParses = d.Parsed
+		m.checkSkip = d.Parsed && !d.HasQuestion
+		if d.Parsed {
+			if err := bindtext.Check(m.Wire()); err != nil {
 				if errors.Is(err, bindtext.ErrSkipFrame) {
-					m.dns.bindSkips = true
+					m.checkSkip = true
 				} else {
-					m.dns.Parsed = false
+					m.checkParses, m.checkSkip = false, false
 				}
 			}
 		}
 	}
-	return &m.dns
+	return m.checkParses, m.checkSkip
 }
 
 const (

@@ -36,7 +36,9 @@
 // version and extra. Absent byte fields are nil, present ones non-nil. Wire and Time select
 // the message and time that dnstap-read shows: the query side for query types, the response
 // side for response types. DNS returns the header, first question (qname in BIND's text,
-// qtype, qclass), rcode and EDNS summary of Wire.
+// qtype, qclass), rcode and EDNS summary of Wire, from a cheap structural walk;
+// BINDParses adds BIND's exact verdict (rdata checks included, via reader/internal/bindtext),
+// which decides what dnstap-read prints.
 //
 // # Errors
 //

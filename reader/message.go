@@ -162,9 +162,12 @@ type Message struct {
 	ResponseMessage []byte // DNS wire format
 	QueryZone       []byte // DNS wire-format name
 
-	dns     DNS
-	dnsDone bool
-	name    []byte
+	dns         DNS
+	dnsDone     bool
+	name        []byte
+	checkDone   bool
+	checkParses bool
+	checkSkip   bool
 }
 
 func (m *Message) reset() {

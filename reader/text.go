@@ -38,8 +38,8 @@ func Skipped(m *Message) bool {
 	if m.DnstapType != DnstapTypeMessage || !m.HasMessage || !m.Type.Valid() {
 		return true
 	}
-	d := m.DNS()
-	return d.Parsed && (!d.HasQuestion || d.bindSkips)
+	_, skip := m.BINDParses()
+	return skip
 }
 
 // Append appends m's rendering to dst. It appends nothing where dnstap-read prints nothing
@@ -59,14 +59,14 @@ func (p *Printer) Append(dst []byte, m *Message) []byte {
 		return p.appendYAML(dst, m)
 	case ModeHex:
 		dst = p.appendLine(dst, m)
-		if m.DNS().Parsed {
+		if ok, _ := m.BINDParses(); ok {
 			dst = appendHexUpper(dst, m.Wire())
 			dst = append(dst, '\n')
 		}
 		return dst
 	case ModePrint:
 		dst = p.appendLine(dst, m)
-		if m.DNS().Parsed {
+		if ok, _ := m.BINDParses(); ok {
 			dst, _ = bindtext.AppendMessage(dst, m.Wire(), bindtext.StylePrint)
 		}
 		return dst
@@ -116,8 +116,8 @@ func (p *Printer) appendLine(dst []byte, m *Message) []byte {
 	}
 	dst = strconv.AppendUint(dst, uint64(len(m.Wire())), 10)
 	dst = append(dst, "b "...)
-	d := m.DNS()
-	if d.Parsed {
+	if ok, _ := m.BINDParses(); ok {
+		d := m.DNS()
 		dst = append(dst, d.QName...)
 		dst = append(dst, '/')
 		dst = AppendClass(dst, d.QClass)

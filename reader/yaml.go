@@ -66,7 +66,7 @@ func (p *Printer) appendYAML(dst []byte, m *Message) []byte {
 			dst = append(dst, '\n')
 		}
 	}
-	if m.DNS().Parsed {
+	if ok, _ := m.BINDParses(); ok {
 		dst, _ = bindtext.AppendYAML(dst, m.Wire(), m.Type.IsQuery())
 	}
 	return dst
