@@ -147,6 +147,9 @@ func (f *Follower) pick() (string, error) {
 			continue
 		}
 		part := strings.HasSuffix(e.Name(), PartSuffix)
+		if compressedName(strings.TrimSuffix(e.Name(), PartSuffix)) {
+			continue // a closed file being compressed, or compressed: already read as written
+		}
 		// Before the first file: only the file being written. Later: any file that is new
 		// since the last one finished (it may have been renamed before we looked).
 		if f.since.IsZero() && !part {
@@ -231,4 +234,15 @@ func (r *followReader) rotated() (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// compressedName reports whether a file name has the extension of a compressed file, which
+// dnstap-collector writes (NAME.gz.part, then NAME.gz) from a file it has closed.
+func compressedName(name string) bool {
+	for _, ext := range []string{".gz", ".zst", ".zstd", ".xz", ".bz2"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
 }

@@ -296,6 +296,17 @@ func TestFollowRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("the first file", func() bool { return out.String() == want })
+	// The collector then compresses the closed file (NAME.gz.part, renamed NAME.gz): the
+	// follower must not read it again. Other content, so that a re-read shows.
+	other, err := os.ReadFile(golden + "resolver.fstrm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"dnstap-1.fstrm.gz.part", "dnstap-1.fstrm.zst"} {
+		if err := os.WriteFile(filepath.Join(dir, name), other, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	part2 := filepath.Join(dir, "dnstap-2.fstrm.part")
 	if err := os.WriteFile(part2, data, 0o644); err != nil {
 		t.Fatal(err)
