@@ -16,6 +16,9 @@ import (
 	fs "github.com/farsightsec/golang-framestream"
 )
 
+// backlogGrace is how long Serve keeps accepting queued connections when told to stop.
+const backlogGrace = 50 * time.Millisecond
+
 // Collector accepts Frame Streams connections and writes their frames to rotated files.
 type Collector struct {
 	cfg   Config
@@ -23,9 +26,8 @@ type Collector struct {
 	namer *namer
 	n     counters
 
-	in     chan *batch
+	sink   *sink
 	rotate chan struct{}
-	pool   sync.Pool
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
@@ -44,7 +46,7 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Collector{cfg: cfg, log: log, conns: map[net.Conn]struct{}{},
-		in:     make(chan *batch, max(2, int(cfg.BufferBytes/batchSize))),
+		sink:   newSink(max(2, int(cfg.BufferBytes/batchSize))),
 		rotate: make(chan struct{}, 1),
 	}
 	if cfg.Output != "-" {
@@ -54,7 +56,6 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 		}
 		c.namer = nm
 	}
-	c.pool.New = func() any { return &batch{buf: make([]byte, 0, batchSize)} }
 	return c, nil
 }
 
@@ -83,12 +84,12 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 		arch = newArchiver(c.cfg, c.log, &c.n, c.namer)
 		go arch.run()
 	}
-	giveUp := make(chan struct{})
+	giveUp, connsDone := make(chan struct{}), make(chan struct{})
 	w := newWriter(c.cfg, c.log, &c.n, c.namer, arch)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
-		w.run(c.in, c.rotate, giveUp, c.release)
+		w.run(c.sink, connsDone, giveUp, c.rotate)
 	}()
 
 	var accepting, handling sync.WaitGroup
@@ -101,10 +102,18 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	<-ctx.Done()
 	c.log.Info("stopping: closing listeners and draining connections", "timeout", c.cfg.DrainTimeout)
+	// Connections the kernel has already queued were accepted as far as their senders know:
+	// take them during a short grace period, then close the listeners.
 	for _, ln := range lns {
+		if d, ok := ln.(interface{ SetDeadline(time.Time) error }); ok && d.SetDeadline(time.Now().Add(backlogGrace)) == nil {
+			continue
+		}
 		_ = ln.Close() // the accept loop ends on the error this causes
 	}
 	accepting.Wait()
+	for _, ln := range lns {
+		_ = ln.Close() // may be closed already
+	}
 
 	c.mu.Lock()
 	c.hardStop = time.Now().Add(c.cfg.DrainTimeout)
@@ -117,7 +126,7 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 	defer giveUpTimer.Stop()
 
 	handling.Wait()
-	close(c.in)
+	close(connsDone)
 	<-writerDone
 	if arch != nil {
 		close(arch.queue)
@@ -146,7 +155,7 @@ func (c *Collector) acceptLoop(ctx context.Context, ln net.Listener, handling *s
 		nc, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return
+				return // closed, or the grace period for queued connections is over
 			}
 			// Out of file descriptors and the like: wait and try again, never spin.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
@@ -202,7 +211,20 @@ func (c *Collector) handle(nc net.Conn) {
 			_ = nc.SetReadDeadline(c.drainDeadline())
 		}
 	}
-	stop, err := frameLoop(br, c.cfg.MaxFrameSize, c.getBatch, c.send, beforeBlock)
+	local := &batch{buf: make([]byte, 0, batchSize)}
+	get := func(need int) *batch {
+		if need > cap(local.buf) {
+			return &batch{buf: make([]byte, 0, need)} // one oversized frame
+		}
+		local.buf, local.frames = local.buf[:0], 0
+		return local
+	}
+	send := func(b *batch) {
+		c.n.framesRead.Add(uint64(b.frames))
+		c.n.bytesRead.Add(uint64(len(b.buf)))
+		c.sink.put(b.buf, b.frames)
+	}
+	stop, err := frameLoop(br, c.cfg.MaxFrameSize, get, send, beforeBlock)
 	switch {
 	case err != nil && c.draining.Load() && isTimeout(err):
 		log.Info("connection closed at shutdown (sender idle or drain deadline)")
@@ -235,27 +257,6 @@ func (c *Collector) closeBad(log *slog.Logger, stage string, err error) {
 	}
 	c.n.reject(reason)
 	log.Warn("connection closed: bad input", "stage", stage, "reason", reason, "error", err)
-}
-
-func (c *Collector) getBatch(need int) *batch {
-	if need > batchSize {
-		return &batch{buf: make([]byte, 0, need)}
-	}
-	return c.pool.Get().(*batch)
-}
-
-func (c *Collector) send(b *batch) {
-	c.n.framesRead.Add(uint64(b.frames))
-	c.n.bytesRead.Add(uint64(len(b.buf)))
-	c.in <- b
-}
-
-func (c *Collector) release(b *batch) {
-	if cap(b.buf) != batchSize {
-		return // an oversized one-off, or a stream batch that was sliced
-	}
-	b.buf, b.frames = b.buf[:0], 0
-	c.pool.Put(b)
 }
 
 // peerName names the sender for logs: address for TCP; socket path, pid and uid for unix.

@@ -68,6 +68,9 @@ type Config struct {
 	// BufferBytes bounds the frames read but not yet written (memory), in bytes. When it is
 	// full the connections stop reading. Default 16 MiB.
 	BufferBytes int64
+	// FlushInterval: frames are written at the latest this long after they were read (sooner
+	// when 256 KiB have gathered). Default 100ms.
+	FlushInterval time.Duration
 	// RetryInterval is the wait between attempts after a failed write or open. Default 1s.
 	RetryInterval time.Duration
 	// Now is the clock (a test seam). Default time.Now.
@@ -108,6 +111,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.BufferBytes == 0 {
 		cfg.BufferBytes = defaultBuffer
+	}
+	if cfg.FlushInterval == 0 {
+		cfg.FlushInterval = 100 * time.Millisecond
 	}
 	if cfg.RetryInterval == 0 {
 		cfg.RetryInterval = time.Second
@@ -157,7 +163,7 @@ func (cfg Config) Validate() error {
 	if cfg.MaxFrameSize < 16 || cfg.MaxFrameSize > 64<<20 {
 		errs = append(errs, fmt.Errorf("max frame size: %d, must be between 16 and %d bytes", cfg.MaxFrameSize, 64<<20))
 	}
-	if cfg.HandshakeTimeout < 0 || cfg.DrainQuiet < 0 || cfg.DrainTimeout < 0 || cfg.RetryInterval < 0 {
+	if cfg.HandshakeTimeout < 0 || cfg.DrainQuiet < 0 || cfg.DrainTimeout < 0 || cfg.RetryInterval < 0 || cfg.FlushInterval < 0 {
 		errs = append(errs, errors.New("timeouts must not be negative"))
 	}
 	if cfg.BufferBytes < batchSize*2 {

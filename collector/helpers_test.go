@@ -36,7 +36,7 @@ type running struct {
 }
 
 // start runs a Collector with cfg on lns until the test ends or stop is called.
-func start(t *testing.T, cfg Config, lns ...net.Listener) *running {
+func start(t testing.TB, cfg Config, lns ...net.Listener) *running {
 	t.Helper()
 	tl := &testLog{}
 	c, err := New(cfg, slog.New(slog.NewTextHandler(tl, &slog.HandlerOptions{Level: slog.LevelDebug})))
@@ -57,7 +57,7 @@ func start(t *testing.T, cfg Config, lns ...net.Listener) *running {
 }
 
 // unixListener listens on a socket in a short temporary directory.
-func unixListener(t *testing.T) (string, net.Listener) {
+func unixListener(t testing.TB) (string, net.Listener) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "dc")
 	if err != nil {
@@ -231,3 +231,5 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func readAll(p string) ([]byte, error) { return os.ReadFile(p) }

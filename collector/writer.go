@@ -57,70 +57,93 @@ func newWriter(cfg Config, log *slog.Logger, n *counters, nm *namer, a *archiver
 	return w
 }
 
-// run writes batches from in until it is closed, then closes the output. A batch that cannot
-// be written is held and retried every RetryInterval; meanwhile nothing more is taken from in,
-// so the connections block (backpressure). Once giveUp is closed, batches that fail are
-// counted as lost instead of held, so a shutdown cannot hang on a dead disk.
-func (w *writer) run(in <-chan *batch, rotate <-chan struct{}, giveUp <-chan struct{}, release func(*batch)) {
+// run writes what the connections put in s until connsDone is closed and s is empty, then
+// closes the output. Full batches are written when s wakes the writer, the partly filled one
+// FlushInterval after its first frame. Batches that cannot be written are held and retried
+// every RetryInterval; meanwhile nothing more is taken from s, which fills, and the
+// connections block (backpressure). Once giveUp is closed, batches that fail are counted as
+// lost instead of held, so a shutdown cannot hang on a dead disk.
+func (w *writer) run(s *sink, connsDone, giveUp <-chan struct{}, rotate <-chan struct{}) {
 	var tick <-chan time.Time
-	var timer *time.Timer
+	var rot *time.Timer
 	if w.cfg.RotateEvery > 0 && w.stream == nil {
-		timer = time.NewTimer(w.untilRotation())
-		defer timer.Stop()
-		tick = timer.C
+		rot = time.NewTimer(w.untilRotation())
+		defer rot.Stop()
+		tick = rot.C
 	}
+	flush := time.NewTimer(time.Hour)
+	flush.Stop()
+	defer flush.Stop()
+	flushArmed := false
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
-	var pending *batch
+	var pending []*batch
+	writeAll := func(bs []*batch) {
+		pending = append(pending, bs...)
+		for len(pending) > 0 {
+			b := pending[0]
+			if !w.write(b) {
+				if !w.gaveUp {
+					retry.Reset(w.cfg.RetryInterval)
+					return
+				}
+				w.lose(b)
+			}
+			pending = pending[1:]
+			s.recycle(b)
+		}
+		pending = nil
+	}
+	finishing := false
 	for {
-		if pending != nil {
+		if finishing && len(pending) == 0 {
+			writeAll(s.take(true))
+			if len(pending) == 0 {
+				w.close()
+				return
+			}
+		}
+		if len(pending) > 0 { // the output fails: retry, take nothing new
 			select {
 			case <-retry.C:
-				if w.write(pending) {
-					release(pending)
-					pending = nil
-				} else {
-					retry.Reset(w.cfg.RetryInterval)
-				}
+				writeAll(nil)
 			case <-rotate:
 				w.rotate("signal")
 			case <-tick:
 				w.rotate("timer")
-				timer.Reset(w.untilRotation())
+				rot.Reset(w.untilRotation())
 			case <-giveUp:
 				giveUp = nil
 				w.gaveUp = true
-				w.lose(pending)
-				release(pending)
-				pending = nil
+				writeAll(nil)
+			case <-connsDone:
+				connsDone, finishing = nil, true
 			}
 			continue
 		}
 		select {
-		case b, ok := <-in:
-			if !ok {
-				w.close()
-				return
+		case <-s.wake:
+			writeAll(s.take(false))
+			if !flushArmed && s.pending() {
+				flush.Reset(w.cfg.FlushInterval)
+				flushArmed = true
 			}
-			switch {
-			case w.write(b):
-				release(b)
-			case w.gaveUp:
-				w.lose(b)
-				release(b)
-			default:
-				pending = b
-				retry.Reset(w.cfg.RetryInterval)
-			}
+		case <-flush.C:
+			flushArmed = false
+			writeAll(s.take(true))
 		case <-rotate:
+			writeAll(s.take(true)) // frames read before the signal go to the old file
 			w.rotate("signal")
 		case <-tick:
+			writeAll(s.take(true))
 			w.rotate("timer")
-			timer.Reset(w.untilRotation())
+			rot.Reset(w.untilRotation())
 		case <-giveUp:
 			giveUp = nil
 			w.gaveUp = true
+		case <-connsDone:
+			connsDone, finishing = nil, true
 		}
 	}
 }
