@@ -132,7 +132,7 @@ func compareCapture(t *testing.T, capture string, printOut, yamlOut []byte) {
 			gotQ = []byte("?/?/?")
 		}
 		if string(gotQ) != wantQ {
-			t.Errorf("frame %d: question %q, dnstap-read shows %q", i, gotQ, wantQ)
+			t.Errorf("frame %d: question %q, dnstap-read shows %q (wire %x)", i, gotQ, wantQ, fr.wire)
 		}
 		var err error
 		buf, err = AppendMessage(buf[:0], fr.wire, StylePrint)

@@ -109,9 +109,12 @@ func (m *message) parse(wire []byte) error {
 }
 
 // name reads a possibly compressed name at off (dns_name_fromwire), appends it
-// uncompressed to m.buf and returns the offset after it.
-func (m *message) name(off int) (int, error) {
-	w := m.wire
+// uncompressed to m.buf and returns the offset after it. Labels are read only before end:
+// the end of the message for owner names, the end of the rdata for names in rdata (as
+// Debian's 9.18.49-1~deb12u3 does: a compression pointer may lead back into earlier data,
+// but the labels it reaches must not run past the current rdata).
+func (m *message) name(off, end int) (int, error) {
+	w := m.wire[:end]
 	start := len(m.buf)
 	marker, cursor, consumed := off, off, -1
 	n := 0
@@ -164,7 +167,7 @@ func (m *message) questions(off int) (int, error) {
 		nstart := len(m.buf)
 		noff := off
 		var err error
-		if off, err = m.name(off); err != nil {
+		if off, err = m.name(off, len(m.wire)); err != nil {
 			return 0, err
 		}
 		r := record{name: int32(nstart), nlen: int32(len(m.buf) - nstart)}
@@ -223,7 +226,7 @@ func (m *message) section(off, section int) (int, error) {
 		recstart := off
 		nstart := len(m.buf)
 		var err error
-		if off, err = m.name(off); err != nil {
+		if off, err = m.name(off, len(m.wire)); err != nil {
 			return 0, err
 		}
 		r := record{name: int32(nstart), nlen: int32(len(m.buf) - nstart)}

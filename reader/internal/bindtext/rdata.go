@@ -40,7 +40,7 @@ func (r *rdr) name() error {
 	if r.off >= r.end {
 		return r.fail("rdata too short for a name")
 	}
-	off, err := r.m.name(r.off)
+	off, err := r.m.name(r.off, r.end)
 	if err != nil {
 		return err
 	}
@@ -298,6 +298,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 		if r.left() < 18 {
 			return r.fail("signature too short")
 		}
+		labels := r.peek(3)
 		if err := r.fixed(18); err != nil {
 			return err
 		}
@@ -306,6 +307,11 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		if t == 46 && r.left() < 1 {
 			return r.fail("RRSIG without signature")
+		}
+		if t == 46 && labels == 0 {
+			// Debian's 9.18.49-1~deb12u3 refuses an RRSIG whose labels field is 0
+			// (seen with dnstap-read; not in the upstream 9.18.49 source).
+			return r.fail("RRSIG labels 0")
 		}
 		r.rest()
 		return nil

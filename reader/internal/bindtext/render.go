@@ -699,8 +699,14 @@ func (r *renderer) yamlOption(code uint16, d []byte) {
 		r.dst = append(r.dst, "EXPIRE:"...)
 		if len(d) == 4 {
 			secs := be32(d)
+			// BIND formats " %u" into an 11-byte buffer here: at most 9 digits show.
+			var b [11]byte
+			num := strconv.AppendUint(b[:0], uint64(secs), 10)
+			if len(num) > 9 {
+				num = num[:9]
+			}
 			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(secs), 10)
+			r.dst = append(r.dst, num...)
 			r.dst = append(r.dst, " ("...)
 			r.dst = appendTTLText(r.dst, secs)
 			r.dst = append(r.dst, ")\n"...)

@@ -339,7 +339,7 @@ func appendTime32(dst []byte, v uint32) ([]byte, error) {
 		t = n - int64(nowv-v)
 	}
 	tm := time.Unix(t, 0).UTC()
-	if tm.Year() > 9999 || t < 0 {
+	if tm.Year() > 9999 || tm.Year() < 1900 {
 		return dst, &parseError{what: "signature time out of range", err: ErrNotRendered}
 	}
 	var b [14]byte
@@ -358,45 +358,270 @@ func appendTime32(dst []byte, v uint32) ([]byte, error) {
 	return append(dst, b[:]...), nil
 }
 
-// regexValidate approximates isc_regex_validate: the number of groups in a POSIX
-// extended regular expression, or -1 when the parentheses or brackets do not balance or
-// it ends in a lone backslash.
+// regexValidate is isc_regex_validate (lib/isc/regex.c): the number of groups in a
+// POSIX extended regular expression, or -1 when BIND deems it invalid.
 func regexValidate(re []byte) int {
-	depth, groups := 0, 0
-	for i := 0; i < len(re); i++ {
-		switch re[i] {
-		case '\\':
-			if i+1 >= len(re) {
-				return -1
-			}
-			i++
-		case '[':
-			j := i + 1
-			if j < len(re) && re[j] == '^' {
-				j++
-			}
-			if j < len(re) && re[j] == ']' {
-				j++
-			}
-			for j < len(re) && re[j] != ']' {
-				j++
-			}
-			if j >= len(re) {
-				return -1
-			}
-			i = j
-		case '(':
-			depth++
-			groups++
-		case ')':
-			if depth == 0 {
-				return -1
-			}
-			depth--
-		}
-	}
-	if depth != 0 {
+	const (
+		none = iota
+		bracket
+		bound
+		ce
+		ec
+		cc
+	)
+	if len(re) == 0 {
 		return -1
 	}
-	return groups
+	at := func(i int) byte { // the C string ends at len(re)
+		if i < len(re) {
+			return re[i]
+		}
+		return 0
+	}
+	classes := [...]string{":alnum:", ":digit:", ":punct:", ":alpha:", ":graph:", ":space:",
+		":blank:", ":lower:", ":upper:", ":cntrl:", ":print:", ":xdigit:"}
+	state := none
+	var seenComma, seenHigh, seenChar, seenEC, seenCE, haveAtom, emptyOK, neg, wasMultiple bool
+	group, rng, sub, rangeStart, ccname := 0, 0, 0, 0, 0
+	low, high := 0, 0
+	c := 0
+	for c < len(re) {
+		switch state {
+		case none:
+			switch re[c] {
+			case '\\':
+				c++
+				switch ch := at(c); {
+				case ch >= '1' && ch <= '9':
+					if int(ch-'0') > sub {
+						return -1
+					}
+					haveAtom, wasMultiple = true, false
+					c++
+				case ch == 0:
+					return -1
+				default:
+					haveAtom, wasMultiple = true, false
+					c++
+				}
+			case '[':
+				c++
+				neg, wasMultiple, seenChar = false, false, false
+				state = bracket
+			case '{':
+				if d := at(c + 1); d >= '0' && d <= '9' {
+					if !haveAtom || wasMultiple {
+						return -1
+					}
+					seenComma, seenHigh = false, false
+					low, high = 0, 0
+					state = bound
+					c++
+					haveAtom, wasMultiple = true, true
+				} else {
+					haveAtom, wasMultiple = true, false
+					c++
+				}
+			case '(':
+				haveAtom, wasMultiple, emptyOK = false, false, true
+				group++
+				sub++
+				c++
+			case ')':
+				if group != 0 && !haveAtom && !emptyOK {
+					return -1
+				}
+				haveAtom, wasMultiple = true, false
+				if group != 0 {
+					group--
+				}
+				c++
+			case '|':
+				if !haveAtom {
+					return -1
+				}
+				haveAtom, emptyOK, wasMultiple = false, false, false
+				c++
+			case '^', '$':
+				haveAtom, wasMultiple = true, true
+				c++
+			case '+', '*', '?':
+				if wasMultiple || !haveAtom {
+					return -1
+				}
+				haveAtom, wasMultiple = true, true
+				c++
+			default:
+				haveAtom, wasMultiple = true, false
+				c++
+			}
+		case bound:
+			switch ch := re[c]; {
+			case ch >= '0' && ch <= '9':
+				if !seenComma {
+					low = low*10 + int(ch-'0')
+					if low > 255 {
+						return -1
+					}
+				} else {
+					seenHigh = true
+					high = high*10 + int(ch-'0')
+					if high > 255 {
+						return -1
+					}
+				}
+				c++
+			case ch == ',':
+				if seenComma {
+					return -1
+				}
+				seenComma = true
+				c++
+			case ch == '}':
+				if seenHigh && low > high {
+					return -1
+				}
+				seenComma = false
+				state = none
+				c++
+			default:
+				return -1
+			}
+		case bracket:
+			inside := false
+			switch re[c] {
+			case '^':
+				if seenChar || neg {
+					inside = true
+				} else {
+					neg = true
+					c++
+				}
+			case '-':
+				switch {
+				case rng == 2 || !seenChar:
+					inside = true
+				case rng == 1:
+					return -1
+				default:
+					rng = 2
+					c++
+				}
+			case '[':
+				c++
+				switch at(c) {
+				case '.':
+					if rng != 0 {
+						rng--
+					}
+					c++
+					state, seenCE = ce, false
+				case '=':
+					if rng == 2 {
+						return -1
+					}
+					c++
+					state, seenEC = ec, false
+				case ':':
+					if rng == 2 {
+						return -1
+					}
+					ccname = c
+					c++
+					state = cc
+				}
+				seenChar = true
+			case ']':
+				if at(c+1) == 0 && !seenChar {
+					return -1
+				}
+				if !seenChar {
+					inside = true
+				} else {
+					c++
+					rng = 0
+					haveAtom = true
+					state = none
+				}
+			default:
+				inside = true
+			}
+			if inside {
+				seenChar = true
+				if rng == 2 && int(re[c]) < rangeStart {
+					return -1
+				}
+				if rng != 0 {
+					rng--
+				}
+				rangeStart = int(re[c])
+				c++
+			}
+		case ce:
+			if re[c] == '.' {
+				c++
+				if at(c) == ']' {
+					if !seenCE {
+						return -1
+					}
+					c++
+					state = bracket
+				} else {
+					if seenCE {
+						rangeStart = 256
+					} else {
+						rangeStart = '.'
+					}
+					seenCE = true
+				}
+			} else {
+				if seenCE {
+					rangeStart = 256
+				} else {
+					rangeStart = int(re[c])
+				}
+				seenCE = true
+				c++
+			}
+		case ec:
+			if re[c] == '=' {
+				c++
+				if at(c) == ']' {
+					if !seenEC {
+						return -1
+					}
+					c++
+					state = bracket
+				} else {
+					seenEC = true
+				}
+			} else {
+				seenEC = true
+				c++
+			}
+		case cc:
+			if re[c] == ':' {
+				c++
+				if at(c) == ']' {
+					found := false
+					for _, name := range classes {
+						if len(name) == c-ccname && string(re[ccname:c]) == name {
+							found = true
+						}
+					}
+					if !found {
+						return -1
+					}
+					c++
+					state = bracket
+				}
+			} else {
+				c++
+			}
+		}
+	}
+	if group != 0 || state != none || !haveAtom {
+		return -1
+	}
+	return sub
 }
