@@ -211,20 +211,12 @@ func (c *Collector) handle(nc net.Conn) {
 			_ = nc.SetReadDeadline(c.drainDeadline())
 		}
 	}
-	local := &batch{buf: make([]byte, 0, batchSize)}
-	get := func(need int) *batch {
-		if need > cap(local.buf) {
-			return &batch{buf: make([]byte, 0, need)} // one oversized frame
-		}
-		local.buf, local.frames = local.buf[:0], 0
-		return local
+	put := func(frames []byte, n int) {
+		c.n.framesRead.Add(uint64(n))
+		c.n.bytesRead.Add(uint64(len(frames)))
+		c.sink.put(frames, n)
 	}
-	send := func(b *batch) {
-		c.n.framesRead.Add(uint64(b.frames))
-		c.n.bytesRead.Add(uint64(len(b.buf)))
-		c.sink.put(b.buf, b.frames)
-	}
-	stop, err := frameLoop(br, c.cfg.MaxFrameSize, get, send, beforeBlock)
+	stop, err := frameLoop(br, c.cfg.MaxFrameSize, put, beforeBlock)
 	switch {
 	case err != nil && c.draining.Load() && isTimeout(err):
 		log.Info("connection closed at shutdown (sender idle or drain deadline)")

@@ -110,27 +110,18 @@ type batch struct {
 	frames int
 }
 
-// frameLoop copies data frames from br into batches handed to send, until STOP (nil error,
-// stop true), EOF at a frame boundary (nil error, stop false) or an error. Frames are never
-// decoded. send may block: that is the backpressure. The current batch is always sent before
-// returning, so every complete frame read reaches send. beforeBlock is called when the next
-// read would block (draining uses it to set deadlines); it may be nil.
-func frameLoop(br *bufio.Reader, maxFrame int, get func(int) *batch, send func(*batch), beforeBlock func()) (stop bool, err error) {
-	b := get(0)
-	defer func() {
-		if len(b.buf) > 0 {
-			send(b)
-		}
-	}()
+// frameLoop hands the data frames read from br to put, until STOP (nil error, stop true), EOF
+// at a frame boundary (nil error, stop false) or an error. Frames are never decoded: each call
+// of put gets every complete frame that one read brought, as a slice of br's buffer (valid
+// only during the call), exactly as on the wire and in the file (4-byte big-endian length,
+// payload). put may block: that is the backpressure. A frame cut off by an error is not
+// handed on. beforeBlock is called when the next read would block (draining uses it to set
+// deadlines); it may be nil.
+func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), beforeBlock func()) (stop bool, err error) {
+	var big []byte
 	for {
-		if br.Buffered() == 0 {
-			if len(b.buf) > 0 {
-				send(b)
-				b = get(0)
-			}
-			if beforeBlock != nil {
-				beforeBlock()
-			}
+		if br.Buffered() == 0 && beforeBlock != nil {
+			beforeBlock()
 		}
 		hdr, err := br.Peek(4)
 		if err != nil {
@@ -156,20 +147,37 @@ func frameLoop(br *bufio.Reader, maxFrame int, get func(int) *batch, send func(*
 		if n > maxFrame {
 			return false, perr(ReasonFrameSize, "data frame of %d bytes, more than the cap of %d", n, maxFrame)
 		}
-		need := 4 + n
-		if cap(b.buf)-len(b.buf) < need {
-			if len(b.buf) > 0 {
-				send(b)
+		if 4+n > br.Size() { // larger than the read buffer: assemble it apart
+			if cap(big) < 4+n {
+				big = make([]byte, 4+n)
 			}
-			b = get(need)
+			if _, err := io.ReadFull(br, big[:4+n]); err != nil {
+				return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))
+			}
+			put(big[:4+n], 1)
+			continue
 		}
-		start := len(b.buf)
-		b.buf = b.buf[:start+need]
-		if _, err := io.ReadFull(br, b.buf[start:]); err != nil {
-			b.buf = b.buf[:start]
-			return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))
+		// Every complete frame already buffered, starting with this one.
+		buf, _ := br.Peek(br.Buffered())
+		off, frames := 0, 0
+		for off+4 <= len(buf) {
+			l := int(binary.BigEndian.Uint32(buf[off:]))
+			if l == 0 || l > maxFrame || off+4+l > len(buf) {
+				break
+			}
+			off += 4 + l
+			frames++
 		}
-		b.frames++
+		if frames == 0 { // the first frame is not all here yet: wait for the rest of it
+			if _, err := br.Peek(4 + n); err != nil {
+				return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))
+			}
+			continue
+		}
+		put(buf[:off], frames)
+		if _, err := br.Discard(off); err != nil {
+			return false, err // cannot happen: off bytes are buffered
+		}
 	}
 }
 

@@ -59,9 +59,8 @@ func cat(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
 func runLoop(in []byte, maxFrame int) ([]byte, int, bool, error) {
 	var out []byte
 	frames := 0
-	get := func(need int) *batch { return &batch{buf: make([]byte, 0, max(need, 64))} }
-	send := func(b *batch) { out = append(out, b.buf...); frames += b.frames }
-	stop, err := frameLoop(bufio.NewReaderSize(bytes.NewReader(in), 16), maxFrame, get, send, nil)
+	put := func(b []byte, n int) { out = append(out, b...); frames += n }
+	stop, err := frameLoop(bufio.NewReaderSize(bytes.NewReader(in), 16), maxFrame, put, nil)
 	return out, frames, stop, err
 }
 
