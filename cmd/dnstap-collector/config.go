@@ -81,6 +81,7 @@ func options() []*option {
 		{names: []string{"drain-timeout"}, env: "DNSTAP_DRAIN_TIMEOUT", def: "5s", usage: "on SIGTERM, longest wait for senders and for a failing output"},
 		{names: []string{"drain-quiet"}, env: "DNSTAP_DRAIN_QUIET", def: "1s", usage: "on SIGTERM, close a connection silent for this long"},
 		{names: []string{"buffer"}, env: "DNSTAP_BUFFER", def: "16M", usage: "memory for frames read but not yet written; when full, reading stops"},
+		{names: []string{"flush-interval"}, env: "DNSTAP_FLUSH_INTERVAL", def: "100ms", usage: "longest time a frame read waits before it is written to the file"},
 		{names: []string{"retry-interval"}, env: "DNSTAP_RETRY_INTERVAL", def: "1s", usage: "wait between attempts when the output fails"},
 		{names: []string{"metrics"}, env: "DNSTAP_METRICS", usage: "address for a Prometheus /metrics listener, e.g. 127.0.0.1:9553; empty: none"},
 		{names: []string{"status-interval"}, env: "DNSTAP_STATUS_INTERVAL", def: "10s", usage: "how often the sd_notify STATUS line is updated"},
@@ -252,6 +253,7 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 	c.DrainQuiet = duration("drain-quiet")
 	c.BufferBytes = size("buffer")
 	c.RetryInterval = duration("retry-interval")
+	c.FlushInterval = duration("flush-interval")
 	s.metrics = one("metrics")
 	s.statusEvery = duration("status-interval")
 	switch f := one("log-format"); f {
@@ -265,7 +267,7 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 		if err := c.Validate(); err != nil {
 			errs = append(errs, err)
 		}
-		if c.HandshakeTimeout <= 0 || c.DrainTimeout <= 0 || c.DrainQuiet <= 0 || c.RetryInterval <= 0 || s.statusEvery <= 0 {
+		if c.HandshakeTimeout <= 0 || c.DrainTimeout <= 0 || c.DrainQuiet <= 0 || c.RetryInterval <= 0 || c.FlushInterval <= 0 || s.statusEvery <= 0 {
 			errs = append(errs, errors.New("timeouts and intervals must be positive"))
 		}
 	}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +21,8 @@ import (
 	"github.com/dnstapkit/dnstapkit/collector/collectortest"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
+
+var metricsAddr = regexp.MustCompile(`msg=metrics addr=(\S+)`)
 
 var (
 	buildOnce sync.Once
@@ -247,7 +251,7 @@ func TestSocketActivation(t *testing.T) {
 	}
 	outDir := filepath.Join(work, "out")
 	// LISTEN_PID must be the collector's pid: the shell exports its own and execs.
-	cmd := exec.Command("sh", "-c", `export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@"`, bin, "-w", filepath.Join(outDir, "a.fstrm"))
+	cmd := exec.Command("sh", "-c", `export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@"`, bin, "-w", filepath.Join(outDir, "a.fstrm"), "--metrics", "127.0.0.1:0")
 	cmd.ExtraFiles = []*os.File{lf}
 	var logs syncBuf
 	cmd.Stderr = &logs
@@ -260,6 +264,16 @@ func TestSocketActivation(t *testing.T) {
 		t.Fatalf("fstrm_replay: %v: %s", err, out)
 	}
 	waitFor(t, "the sender to stop", func() bool { return strings.Contains(logs.String(), "sender stopped") })
+	waitFor(t, "the metrics address", func() bool { return metricsAddr.FindStringSubmatch(logs.String()) != nil })
+	resp, err := http.Get("http://" + metricsAddr.FindStringSubmatch(logs.String())[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "\ndnstap_collector_frames_read_total 1000\n") || !strings.Contains(string(body), "dnstap_collector_connections_total 1\n") {
+		t.Errorf("/metrics:\n%s", body)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
