@@ -269,6 +269,10 @@ func craftedCases() []struct {
 			rdata: cat(u16(1), []byte{8, 0}, u32(300), u32(1767225600), u32(1764547200), u16(1), wireName("r."), sig)}}}}},
 		// Times are mapped into the 2^31-second window around now: 0xF9C00000 reads as
 		// 1966 until about 2034 (then this golden must be re-recorded).
+		{"rrsig-labels-below-signer", msgSpec{id: 57, question: []rrSpec{q("a.b.c.", 46)}, sections: [3][]rrSpec{{{name: "a.b.c.", typ: 46, class: 1,
+			rdata: cat(u16(1), []byte{8, 1}, u32(300), u32(1767225600), u32(1764547200), u16(1), wireName("b.c."), sig)}}}}},
+		{"rrsig-root-signer-labels-zero", msgSpec{id: 58, flags: qr, question: []rrSpec{q("a.", 46)}, sections: [3][]rrSpec{{{name: "a.", typ: 46, class: 1,
+			rdata: cat(u16(1), []byte{8, 0}, u32(300), u32(1767225600), u32(1764547200), u16(1), wireName("."), sig)}}}}},
 		{"rrsig-before-1970", msgSpec{id: 54, flags: qr, question: []rrSpec{q("r.", 46)}, sections: [3][]rrSpec{{{name: "r.", typ: 46, class: 1,
 			rdata: cat(u16(1), []byte{8, 1}, u32(300), u32(0x80000000), u32(0xF9C00000), u16(1), wireName("r."), sig)}}}}},
 		{"naptr-odd-regex", msgSpec{id: 55, flags: qr, question: []rrSpec{q("n.", 35)},
@@ -446,7 +450,7 @@ func TestErrors(t *testing.T) {
 		"a-too-long": true, "forward-pointer": true,
 		"name-too-long": true, "short-header": true, "rdlength-past-end": true,
 		"header-only": true, "no-question": true,
-		"rrsig-labels-zero": true,
+		"rrsig-labels-zero": true, "rrsig-labels-below-signer": true,
 		"svcb-bad-order": true, "svcb-bad-dohpath": true, "svcb-mandatory-missing": true,
 	}
 	for _, c := range craftedCases() {

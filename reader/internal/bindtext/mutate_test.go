@@ -41,9 +41,9 @@ func TestLiveMutations(t *testing.T) {
 		switch rng.Intn(4) {
 		case 0: // cut the message short
 			m = m[:12+rng.Intn(len(m)-12)]
-		default: // change one to three bytes after the header
+		default: // change one to three bytes (flags, counts and sections)
 			for k := rng.Intn(3); k >= 0; k-- {
-				m[12+rng.Intn(len(m)-12)] = byte(rng.Intn(256))
+				m[2+rng.Intn(len(m)-2)] = byte(rng.Intn(256))
 			}
 		}
 		if _, err := w.WriteFrame(craftedFrame(t, m)); err != nil {

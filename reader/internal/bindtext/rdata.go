@@ -298,20 +298,22 @@ func (r *rdr) fromWire(t, class uint16) error {
 		if r.left() < 18 {
 			return r.fail("signature too short")
 		}
-		labels := r.peek(3)
+		labels := int(r.peek(3))
 		if err := r.fixed(18); err != nil {
 			return err
 		}
+		signer := len(r.m.buf)
 		if err := r.name(); err != nil {
 			return err
 		}
 		if t == 46 && r.left() < 1 {
 			return r.fail("RRSIG without signature")
 		}
-		if t == 46 && labels == 0 {
-			// Debian's 9.18.49-1~deb12u3 refuses an RRSIG whose labels field is 0
-			// (seen with dnstap-read; not in the upstream 9.18.49 source).
-			return r.fail("RRSIG labels 0")
+		if t == 46 && labels < countLabels(r.m.buf[signer:]) {
+			// Debian's 9.18.49-1~deb12u3 refuses an RRSIG whose labels field is below
+			// the signer name's label count (seen with dnstap-read on crafted
+			// messages; not in the upstream 9.18.49 source).
+			return r.fail("RRSIG labels below the signer's")
 		}
 		r.rest()
 		return nil
@@ -1510,4 +1512,13 @@ func appendLOC(dst, rd []byte) []byte {
 func knownType(t uint16) bool {
 	_, ok := typeNames[t]
 	return ok
+}
+
+// countLabels is the number of labels of an uncompressed name, the root not counted.
+func countLabels(name []byte) int {
+	n := 0
+	for i := 0; i < len(name) && name[i] != 0; i += int(name[i]) + 1 {
+		n++
+	}
+	return n
 }
