@@ -38,9 +38,15 @@ func TestLiveMutations(t *testing.T) {
 	}
 	for i := 0; i < n; i++ {
 		m := append([]byte(nil), wires[rng.Intn(len(wires))]...)
-		switch rng.Intn(4) {
+		switch rng.Intn(6) {
 		case 0: // cut the message short
 			m = m[:12+rng.Intn(len(m)-12)]
+		case 1: // drop a byte
+			i := 2 + rng.Intn(len(m)-2)
+			m = append(m[:i], m[i+1:]...)
+		case 2: // insert a byte
+			i := 2 + rng.Intn(len(m)-2)
+			m = append(m[:i], append([]byte{byte(rng.Intn(256))}, m[i:]...)...)
 		default: // change one to three bytes (flags, counts and sections)
 			for k := rng.Intn(3); k >= 0; k-- {
 				m[2+rng.Intn(len(m)-2)] = byte(rng.Intn(256))
