@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dnstapkit/dnstapkit/internal/baseimage"
@@ -58,6 +59,14 @@ func Build(ctx context.Context, o BuildOptions) (*Result, error) {
 	if err := docker.Check(ctx); err != nil {
 		return nil, err
 	}
+	// Two builds of the same version and distro (two test binaries, two shells) would
+	// share a container name, a cache directory and a .deb: one waits for the other, then
+	// finds its result cached.
+	unlock, err := lockFile(fmt.Sprintf("dnstapkit-bind-build-%s-%s.lock", d.Tag(), v.Series))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	t0 := time.Now()
 	step := func(format string, args ...any) {
 		fmt.Fprintf(o.Progress, "[%5.0fs] %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, args...))
@@ -252,6 +261,20 @@ func debArch() string {
 	default:
 		return runtime.GOARCH
 	}
+}
+
+// lockFile takes an exclusive lock on a file in the temporary directory.
+func lockFile(name string) (func(), error) {
+	p := filepath.Join(os.TempDir(), name)
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", p, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", p, err)
+	}
+	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
 }
 
 func hashOf(parts ...string) string {

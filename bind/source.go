@@ -163,8 +163,9 @@ mkdir -p /out && cd /out
 apt-get source --download-only bind9=$(apt-cache showsrc bind9 | sed -n 's/^Version: //p' | grep -F ':` + v.Release + `-' | head -n1)
 ls -l /out`
 	defer func() { _ = docker.Run(context.WithoutCancel(ctx), nil, "rm", "-f", name) }()
-	if err := docker.Run(ctx, progress, "run", "--name", name, ref, "sh", "-c", script); err != nil {
-		return nil, err
+	var out tailBuffer
+	if err := docker.Run(ctx, &out, "run", "--name", name, ref, "sh", "-c", script); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, out.String())
 	}
 	orig := "bind9_" + v.Release + ".orig.tar.xz"
 	tmp, err := os.MkdirTemp(dir, "debian-")
