@@ -368,3 +368,58 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestDrainKeepsReadingActiveSender: after the stop, a sender that keeps sending (never silent
+// for DrainQuiet) is read for longer than DrainQuiet, up to its STOP. (Regression: the drain
+// deadline was set once and expired in the middle of a busy stream.)
+func TestDrainKeepsReadingActiveSender(t *testing.T) {
+	sock, ln := unixListener(t)
+	dir := t.TempDir()
+	r := start(t, Config{Output: filepath.Join(dir, "out.fstrm"), DrainQuiet: 300 * time.Millisecond, DrainTimeout: 30 * time.Second}, ln)
+	nc, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var b bytes.Buffer
+	b.Write(controlBytes(startFrame()))
+	sent := 0
+	flush := func() {
+		t.Helper()
+		if _, err := nc.Write(b.Bytes()); err != nil {
+			t.Fatalf("after %d frames: %v", sent, err)
+		}
+		b.Reset()
+	}
+	for range 50 {
+		writeFrame(&b, payload(6, sent))
+		sent++
+	}
+	flush()
+	waitFor(t, "the first frames", func() bool { return r.c.Stats().FramesRead > 0 })
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.stop() }()
+	// Every write ends inside a frame length, so the read buffer is never empty between reads.
+	tail := []byte(nil)
+	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
+		b.Write(tail)
+		for range 50 {
+			writeFrame(&b, payload(6, sent))
+			sent++
+		}
+		var next bytes.Buffer
+		writeFrame(&next, payload(6, sent))
+		sent++
+		b.Write(next.Bytes()[:2])
+		tail = next.Bytes()[2:]
+		flush()
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.Write(tail)
+	b.Write(controlBytes(stopFrame()))
+	flush()
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	checkFrames(t, allFrames(t, dir), map[int]int{6: sent})
+}

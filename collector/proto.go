@@ -115,12 +115,12 @@ type batch struct {
 // of put gets every complete frame that one read brought, as a slice of br's buffer (valid
 // only during the call), exactly as on the wire and in the file (4-byte big-endian length,
 // payload). put may block: that is the backpressure. A frame cut off by an error is not
-// handed on. beforeBlock is called when the next read would block (draining uses it to set
-// deadlines); it may be nil.
+// handed on. beforeBlock is called before each read that may block (draining uses it to set
+// deadlines, so it must be cheap when not draining); it may be nil.
 func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), beforeBlock func()) (stop bool, err error) {
 	var big []byte
 	for {
-		if br.Buffered() == 0 && beforeBlock != nil {
+		if beforeBlock != nil {
 			beforeBlock()
 		}
 		hdr, err := br.Peek(4)
@@ -151,6 +151,9 @@ func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), b
 			if cap(big) < 4+n {
 				big = make([]byte, 4+n)
 			}
+			if beforeBlock != nil {
+				beforeBlock()
+			}
 			if _, err := io.ReadFull(br, big[:4+n]); err != nil {
 				return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))
 			}
@@ -169,6 +172,9 @@ func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), b
 			frames++
 		}
 		if frames == 0 { // the first frame is not all here yet: wait for the rest of it
+			if beforeBlock != nil {
+				beforeBlock()
+			}
 			if _, err := br.Peek(4 + n); err != nil {
 				return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))
 			}
