@@ -73,7 +73,7 @@ func (m *Message) BINDParses() (parses, skip bool) {
 		d := m.DNS()
 		m.checkParses = d.Parsed
 		m.checkSkip = d.Parsed && !d.HasQuestion
-		if d.Parsed {
+		if d.Parsed && !bindAccepts(m.Wire(), d) {
 			if err := bindtext.Check(m.Wire()); err != nil {
 				if errors.Is(err, bindtext.ErrSkipFrame) {
 					m.checkSkip = true
@@ -139,7 +139,7 @@ func parseDNS(d *DNS, b []byte, name []byte) []byte {
 			}
 			switch typ {
 			case typeOPT:
-				if sec != 2 || d.HasEDNS || b[start] != 0 {
+				if sec != 2 || d.HasEDNS || !isRoot(b, start) {
 					return name
 				}
 				d.HasEDNS = true
@@ -267,4 +267,12 @@ func nameEqualFold(b []byte, x, y int) bool {
 		x += lx + 1
 		y += ly + 1
 	}
+}
+
+// isRoot reports whether the valid name at off is the root name (possibly via pointers).
+func isRoot(b []byte, off int) bool {
+	for b[off]&0xc0 == 0xc0 {
+		off = int(b[off]&0x3f)<<8 | int(b[off+1])
+	}
+	return b[off] == 0
 }

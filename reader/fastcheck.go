@@ -1,0 +1,193 @@
+package reader
+
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
+
+// EDNS option codes that BIND 9.18's fromwire_opt checks.
+const (
+	optLLQ       = 1
+	optECS       = 8
+	optExpire    = 9
+	optCookie    = 10
+	optKeyTag    = 14
+	optEDE       = 15
+	optClientTag = 16
+	optServerTag = 17
+)
+
+// RR types of the fast path.
+const (
+	typeA     = 1
+	typeNS    = 2
+	typeCNAME = 5
+	typeSOA   = 6
+	typePTR   = 12
+	typeMX    = 15
+	typeAAAA  = 28
+)
+
+// bindAccepts reports whether BIND's dns_message_parse certainly accepts b, for the common
+// shape of DNS traffic: a QUERY with one IN question whose records are IN A, AAAA, NS, PTR,
+// MX, at most one CNAME and one SOA, and one OPT with well-formed options. It is false for
+// everything else, which then goes to bindtext.Check; it must never be true where BIND
+// rejects the message (FuzzBINDAccepts holds bindtext.Check to that). It requires a DNS
+// summary d whose structural walk passed.
+func bindAccepts(b []byte, d *DNS) bool {
+	if !d.Parsed || d.QDCount != 1 || d.Opcode() != 0 || d.QClass != 1 {
+		return false
+	}
+	end, _ := skipName(b, questionOffset)
+	off := end + 4
+	cnames, soas := 0, 0
+	for sec, n := range [3]uint16{d.ANCount, d.NSCount, d.ARCount} {
+		for i := 0; i < int(n); i++ {
+			end, _ := skipName(b, off)
+			typ := binary.BigEndian.Uint16(b[end:])
+			class := binary.BigEndian.Uint16(b[end+2:])
+			rdlen := int(binary.BigEndian.Uint16(b[end+8:]))
+			rd := end + 10
+			off = rd + rdlen
+			if typ == typeOPT {
+				if sec != 2 || !optionsOK(b[rd:off]) {
+					return false
+				}
+				continue
+			}
+			if class != 1 {
+				return false
+			}
+			switch typ {
+			case typeA:
+				if rdlen != 4 {
+					return false
+				}
+			case typeAAAA:
+				if rdlen != 16 {
+					return false
+				}
+			case typeNS, typePTR:
+				if !nameFills(b, rd, off) {
+					return false
+				}
+			case typeCNAME:
+				cnames++
+				if cnames > 1 || !nameFills(b, rd, off) {
+					return false
+				}
+			case typeMX:
+				if rdlen < 3 || !nameFills(b, rd+2, off) {
+					return false
+				}
+			case typeSOA:
+				soas++
+				if soas > 1 {
+					return false
+				}
+				e1, ok := skipName(b, rd)
+				if !ok || e1 > off {
+					return false
+				}
+				e2, ok := skipName(b, e1)
+				if !ok || e2+20 != off {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// nameFills reports whether a valid name starts at off and ends exactly at end.
+func nameFills(b []byte, off, end int) bool {
+	if off >= end {
+		return false
+	}
+	e, ok := skipName(b[:end], off)
+	return ok && e == end
+}
+
+// optionsOK applies fromwire_opt's checks (BIND 9.18) to OPT rdata.
+func optionsOK(r []byte) bool {
+	for len(r) > 0 {
+		if len(r) < 4 {
+			return false
+		}
+		code := binary.BigEndian.Uint16(r)
+		n := int(binary.BigEndian.Uint16(r[2:]))
+		r = r[4:]
+		if len(r) < n {
+			return false
+		}
+		v := r[:n]
+		r = r[n:]
+		switch code {
+		case optLLQ:
+			if n != 18 {
+				return false
+			}
+		case optECS:
+			if n < 4 {
+				return false
+			}
+			family, addrlen, scope := binary.BigEndian.Uint16(v), int(v[2]), int(v[3])
+			switch family {
+			case 0:
+				if addrlen != 0 || scope != 0 {
+					return false
+				}
+			case 1:
+				if addrlen > 32 || scope > 32 {
+					return false
+				}
+			case 2:
+				if addrlen > 128 || scope > 128 {
+					return false
+				}
+			default:
+				return false
+			}
+			addrbytes := (addrlen + 7) / 8
+			if addrbytes+4 != n {
+				return false
+			}
+			if addrbytes != 0 && addrlen%8 != 0 {
+				last := v[4+addrbytes-1]
+				if last&^(byte(0xff)<<(8-addrlen%8)) != 0 {
+					return false
+				}
+			}
+		case optExpire:
+			if n != 0 && n != 4 {
+				return false
+			}
+		case optCookie:
+			if n != 8 && (n < 16 || n > 40) {
+				return false
+			}
+		case optKeyTag:
+			if n == 0 || n%2 != 0 {
+				return false
+			}
+		case optEDE:
+			if n < 2 {
+				return false
+			}
+			// BIND checks EXTRA-TEXT for a BOM and valid UTF-8 with its own code; the fast
+			// path takes only ASCII, which both accept.
+			for _, c := range v[2:] {
+				if c >= utf8.RuneSelf {
+					return false
+				}
+			}
+		case optClientTag, optServerTag:
+			if n != 2 {
+				return false
+			}
+		}
+	}
+	return true
+}
