@@ -76,16 +76,7 @@ func AppendQuestion(dst, wire []byte) ([]byte, error) {
 	if err := m.parse(wire); err != nil {
 		return dst, err
 	}
-	q := &m.recs[0]
-	name := m.buf[q.name : q.name+q.nlen]
-	dst = appendName(dst, name)
-	if len(name) > 1 {
-		dst = dst[:len(dst)-1]
-	}
-	dst = append(dst, '/')
-	dst = appendClass(dst, q.class)
-	dst = append(dst, '/')
-	return appendType(dst, q.typ), nil
+	return m.appendQuestion(dst), nil
 }
 
 var pool = sync.Pool{New: func() any { return new(message) }}
@@ -120,6 +111,75 @@ func AppendYAML(dst, wire []byte, query bool) ([]byte, error) {
 	if err := m.parse(wire); err != nil {
 		return dst, err
 	}
+	return m.appendYAML(dst, query)
+}
+
+// Message parses a message once for several renderings (the summary's question, -p, -y),
+// saving the repeated parse that Check, AppendQuestion and AppendMessage each do. The zero
+// value is ready to use and reusable; a Message is not safe for concurrent use, and it
+// keeps a reference to the wire passed to Parse, which must not change until the next
+// Parse.
+type Message struct {
+	m      message
+	err    error
+	parsed bool
+}
+
+// Parse parses wire as dnstap-read does; its error is Check's.
+func (p *Message) Parse(wire []byte) error {
+	p.err = p.m.parse(wire)
+	p.parsed = true
+	return p.err
+}
+
+func (p *Message) ready() error {
+	if !p.parsed {
+		return &parseError{what: "Parse not called", err: ErrNotRendered}
+	}
+	return p.err
+}
+
+// AppendQuestion is AppendQuestion for the parsed message.
+func (p *Message) AppendQuestion(dst []byte) ([]byte, error) {
+	if err := p.ready(); err != nil {
+		return dst, err
+	}
+	return p.m.appendQuestion(dst), nil
+}
+
+// Append is AppendMessage for the parsed message.
+func (p *Message) Append(dst []byte, style Style) ([]byte, error) {
+	if err := p.ready(); err != nil {
+		return dst, err
+	}
+	if style > StyleIndent {
+		return dst, fmt.Errorf("bindtext: unknown style %d: %w", style, ErrNotRendered)
+	}
+	return p.m.render(dst, style)
+}
+
+// AppendYAML is AppendYAML for the parsed message.
+func (p *Message) AppendYAML(dst []byte, query bool) ([]byte, error) {
+	if err := p.ready(); err != nil {
+		return dst, err
+	}
+	return p.m.appendYAML(dst, query)
+}
+
+func (m *message) appendQuestion(dst []byte) []byte {
+	q := &m.recs[0]
+	name := m.buf[q.name : q.name+q.nlen]
+	dst = appendName(dst, name)
+	if len(name) > 1 {
+		dst = dst[:len(dst)-1]
+	}
+	dst = append(dst, '/')
+	dst = appendClass(dst, q.class)
+	dst = append(dst, '/')
+	return appendType(dst, q.typ)
+}
+
+func (m *message) appendYAML(dst []byte, query bool) ([]byte, error) {
 	start := len(dst)
 	if query {
 		dst = append(dst, "  query_message_data:\n"...)

@@ -122,8 +122,16 @@ func compareCapture(t *testing.T, capture string, printOut, yamlOut []byte) {
 		t.Fatalf("%d frames but %d -p messages", len(frames), len(pp))
 	}
 	summaries := summaryLine.FindAll(printOut, -1)
-	var buf []byte
+	var buf, one []byte
+	var msg Message // reused: the parse-once path must give the same bytes
 	for i, fr := range frames {
+		perr := msg.Parse(fr.wire)
+		one, _ = msg.AppendQuestion(one[:0])
+		one, _ = msg.Append(one, StylePrint)
+		one, _ = msg.AppendYAML(one, fr.query)
+		if (perr == nil) != (Check(fr.wire) == nil) {
+			t.Errorf("frame %d: Message.Parse %v, Check %v", i, perr, Check(fr.wire))
+		}
 		// The summary line ends with the question as dns_dt_datatotext prints it.
 		line := strings.TrimSuffix(string(summaries[i]), "\n")
 		wantQ := line[strings.LastIndexByte(line, ' ')+1:]
@@ -148,6 +156,9 @@ func compareCapture(t *testing.T, capture string, printOut, yamlOut []byte) {
 		}
 		if !bytes.Equal(buf, yp[i]) {
 			t.Errorf("frame %d (%s) -y differs (err %v):\n got: %q\nwant: %q", i, fr.mtype, err, buf, yp[i])
+		}
+		if perr == nil && string(one) != string(gotQ)+string(pp[i])+string(yp[i]) {
+			t.Errorf("frame %d: Message renders differently from the package functions", i)
 		}
 	}
 }

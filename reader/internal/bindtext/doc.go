@@ -10,6 +10,12 @@
 //	func AppendMessage(dst, wire []byte, style Style) ([]byte, error)
 //	func AppendYAML(dst, wire []byte, query bool) ([]byte, error)
 //
+//	type Message struct{ ... } // parse once, render several times (same results)
+//	func (*Message) Parse(wire []byte) error
+//	func (*Message) AppendQuestion(dst []byte) ([]byte, error)
+//	func (*Message) Append(dst []byte, style Style) ([]byte, error)
+//	func (*Message) AppendYAML(dst []byte, query bool) ([]byte, error)
+//
 // wire is the query_message of a *_QUERY dnstap message and the response_message
 // otherwise (dnstap-read's choice), nil when the frame has none.
 //

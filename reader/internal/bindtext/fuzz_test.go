@@ -87,6 +87,26 @@ func BenchmarkAppendMessage(b *testing.B) {
 			}
 		}
 	})
+	b.Run("message-question-print", func(b *testing.B) {
+		var msg Message
+		buf := make([]byte, 0, 64<<10)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if err := msg.Parse(wires[i%len(wires)]); err != nil {
+				b.Fatal(err)
+			}
+			buf, _ = msg.AppendQuestion(buf[:0])
+			buf, _ = msg.Append(buf, StylePrint)
+		}
+	})
+	b.Run("check", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if err := Check(wires[i%len(wires)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	// A typical small message: the first query with a COOKIE and its A response.
 	for _, fr := range frames {
 		if len(fr.wire) > 0 && len(fr.wire) < 120 && !fr.query {
