@@ -209,7 +209,7 @@ func (r *Report) Markdown(w io.Writer) error {
 - named CPU µs/query: named's user+system CPU during dnsperf's run (/proc/<pid>/stat) over the queries completed.
 - dnstap sent / BIND dropped: named's DNSTAPsuccess and DNSTAPdropped counters (statistics channel), over named's life; dropped % is of the frames named tried to send. With nothing listening (mode 5) fstrm's I/O thread discards the frames, yet named counts them as sent.
 - frames captured / expected: frames in the collector's files, against named's received queries (AQ) plus responses sent (CR), by message type; collector lost: dnstap sent - captured.
-- collector CPU s: the collector's CPU during dnsperf's run, mean per round; peak MiB: its peak resident set (rusage maxrss), max of the rounds.
+- collector CPU s: the collector's CPU during dnsperf's run, mean per round; peak MiB: its peak resident set (VmHWM of /proc/PID/status just before SIGTERM), max of the rounds.
 `)
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -225,17 +225,22 @@ func (c Config) runOnce(ctx context.Context, m Mode, pin Pinning, round int, que
 	if r.Total, err = FetchStats(ctx, sc.StatsURL()); err != nil {
 		return r, err
 	}
-	ru, err := named.stop(15 * time.Second)
-	if ru != nil {
-		r.NamedPeakKiB = ru.Maxrss
+	// VmHWM, not rusage's maxrss: a child that Go forks carries the Go process's resident set
+	// into its maxrss (the exec keeps the high-water mark of the old address space).
+	if r.NamedPeakKiB, err = peakRSS(named.cmd.Process.Pid); err != nil {
+		return r, err
 	}
-	if err != nil {
+	if coll != nil {
+		if r.CollectorPeakKiB, err = peakRSS(coll.cmd.Process.Pid); err != nil {
+			return r, err
+		}
+	}
+	if _, err := named.stop(15 * time.Second); err != nil {
 		return r, err
 	}
 	if coll != nil {
 		ru, err := coll.stop(15 * time.Second)
 		if ru != nil {
-			r.CollectorPeakKiB = ru.Maxrss
 			r.CollectorCPUAll = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
 		if err != nil {
