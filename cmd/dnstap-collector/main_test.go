@@ -226,7 +226,8 @@ func TestSIGTERMWhileReplaying(t *testing.T) {
 }
 
 // TestSocketActivation passes a listening socket the way systemd does (fd 3, LISTEN_FDS=1,
-// LISTEN_PID of the process), and checks that frames sent to it are written.
+// LISTEN_PID of the process), checks that frames sent to it are written, that SIGHUP and
+// SIGUSR1 rotate, and that /metrics answers.
 func TestSocketActivation(t *testing.T) {
 	bin := binary(t)
 	replay := testenv.LookPath(t, "fstrm_replay", "fstrm-bin")
@@ -274,14 +275,25 @@ func TestSocketActivation(t *testing.T) {
 	if !strings.Contains(string(body), "\ndnstap_collector_frames_read_total 1000\n") || !strings.Contains(string(body), "dnstap_collector_connections_total 1\n") {
 		t.Errorf("/metrics:\n%s", body)
 	}
+	// SIGHUP and SIGUSR1 each close the current file; the next replay goes to a new one.
+	for i, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1} {
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the file to be closed", func() bool { return strings.Count(logs.String(), "output file closed") == i+1 })
+		if out, err := exec.Command(replay, "-t", collectortest.ContentType, "-u", sock, "-r", in).CombinedOutput(); err != nil {
+			t.Fatalf("fstrm_replay: %v: %s", err, out)
+		}
+	}
+	waitFor(t, "the senders to stop", func() bool { return strings.Count(logs.String(), "sender stopped") == 3 })
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit: %v\n%s", err, logs.String())
 	}
-	if frames, _ := countFrames(t, outDir); frames != 1000 {
-		t.Errorf("%d frames, sent 1000", frames)
+	if frames, files := countFrames(t, outDir); frames != 3000 || files != 3 {
+		t.Errorf("%d frames in %d files, sent 3 x 1000 with two rotations", frames, files)
 	}
 
 	// Asked for activation without sockets: a clear error and exit 1.
