@@ -63,7 +63,7 @@ func (e *parseError) Unwrap() []error {
 //     message) is such a case.
 func Check(wire []byte) error {
 	m := pool.Get().(*message)
-	defer pool.Put(m)
+	defer release(m)
 	return m.parse(wire)
 }
 
@@ -72,7 +72,7 @@ func Check(wire []byte) error {
 // mnemonics or CLASSnnn/TYPEnnn). It fails when Check fails.
 func AppendQuestion(dst, wire []byte) ([]byte, error) {
 	m := pool.Get().(*message)
-	defer pool.Put(m)
+	defer release(m)
 	if err := m.parse(wire); err != nil {
 		return dst, err
 	}
@@ -80,6 +80,12 @@ func AppendQuestion(dst, wire []byte) ([]byte, error) {
 }
 
 var pool = sync.Pool{New: func() any { return new(message) }}
+
+// release returns m to the pool without keeping the caller's wire alive.
+func release(m *message) {
+	m.wire = nil
+	pool.Put(m)
+}
 
 // AppendMessage appends BIND's text for the DNS message wire in the given style to dst
 // and returns the extended slice. On error dst is returned unchanged (see the package
@@ -89,7 +95,7 @@ func AppendMessage(dst, wire []byte, style Style) ([]byte, error) {
 		return dst, fmt.Errorf("bindtext: unknown style %d: %w", style, ErrNotRendered)
 	}
 	m := pool.Get().(*message)
-	defer pool.Put(m)
+	defer release(m)
 	if err := m.parse(wire); err != nil {
 		return dst, err
 	}
@@ -107,7 +113,7 @@ func AppendMessage(dst, wire []byte, style Style) ([]byte, error) {
 // none of these lines then.
 func AppendYAML(dst, wire []byte, query bool) ([]byte, error) {
 	m := pool.Get().(*message)
-	defer pool.Put(m)
+	defer release(m)
 	if err := m.parse(wire); err != nil {
 		return dst, err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -281,6 +282,9 @@ func craftedCases() []struct {
 			sections: [3][]rrSpec{nil, nil, {opt(512, 0, option(9, u32(4000000000)))}}}},
 		{"pointer-chain-past-rdata", msgSpec{id: 0x0400, flags: qr, question: []rrSpec{q("p.", 2)},
 			sections: [3][]rrSpec{{{name: "p.", typ: 2, class: 1, rdata: []byte{0xc0, 0}}}, nil, {a("p.", 1, 0, 0, 0, 0)}}}},
+		{"large-sections", largeSections()},
+		{"many-questions", manyQuestions(40, false)},
+		{"many-questions-repeated", manyQuestions(40, true)},
 		{"singleton-conflict", msgSpec{id: 27, question: []rrSpec{q("c.", 5)},
 			sections: [3][]rrSpec{{{name: "c.", typ: 5, class: 1, rdata: wireName("a.")}, {name: "c.", typ: 5, class: 1, rdata: wireName("b.")}}}}},
 		{"any-in-answer", msgSpec{id: 28, sections: [3][]rrSpec{{{name: "c.", typ: 255, class: 1}}}}},
@@ -450,7 +454,7 @@ func TestErrors(t *testing.T) {
 		"a-too-long": true, "forward-pointer": true,
 		"name-too-long": true, "short-header": true, "rdlength-past-end": true,
 		"header-only": true, "no-question": true,
-		"rrsig-labels-zero": true, "rrsig-labels-below-signer": true,
+		"rrsig-labels-zero": true, "many-questions-repeated": true, "rrsig-labels-below-signer": true,
 		"svcb-bad-order": true, "svcb-bad-dohpath": true, "svcb-mandatory-missing": true,
 	}
 	for _, c := range craftedCases() {
@@ -471,4 +475,37 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// largeSections interleaves 8 owner names (in varying case) and 3 types over 60 answer
+// records, so that grouping runs through the hashed lookup used for large sections.
+func largeSections() msgSpec {
+	var ans []rrSpec
+	for i := 0; i < 60; i++ {
+		name := fmt.Sprintf("n%d.example.", i%8)
+		if i%5 == 0 {
+			name = strings.ToUpper(name)
+		}
+		switch i % 3 {
+		case 0:
+			ans = append(ans, a(name, uint32(100-i), 192, 0, 2, byte(i)))
+		case 1:
+			ans = append(ans, rrSpec{name: name, typ: 16, class: 1, ttl: uint32(i), rdata: str(fmt.Sprint(i))})
+		default:
+			ans = append(ans, rrSpec{name: name, typ: 2, class: 1, ttl: 7, rdata: wireName(fmt.Sprintf("ns%d.example.", i))})
+		}
+	}
+	return msgSpec{id: 59, flags: qr, question: []rrSpec{q("n0.example.", 255)}, sections: [3][]rrSpec{ans, nil, ans[:20]}}
+}
+
+// manyQuestions asks n types for one name; repeated asks the last one twice.
+func manyQuestions(n int, repeated bool) msgSpec {
+	var qs []rrSpec
+	for i := 0; i < n; i++ {
+		qs = append(qs, q("Q.example.", uint16(i+1)))
+	}
+	if repeated {
+		qs = append(qs, q("q.example.", uint16(n)))
+	}
+	return msgSpec{id: 60, flags: qr, question: qs}
 }

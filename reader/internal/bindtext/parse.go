@@ -47,6 +47,13 @@ type record struct {
 	update bool  // DynDNS meta-record with empty rdata (printed with no rdata)
 	owner  int32 // index of the first record of the same owner name in the section
 	set    int32 // index of the first record of the same RRset
+
+	// Links, so that rendering and grouping stay linear in the number of records.
+	nextSet  int32 // on a set head: the next set head of the same owner, or -1
+	lastSet  int32 // on an owner head: its last set head
+	nextRec  int32 // the next record of the same set, or -1
+	lastRec  int32 // on a set head: the last record of the set
+	nextHash int32 // on an owner head: the next owner head with the same name hash, or -1
 }
 
 type message struct {
@@ -68,6 +75,22 @@ type message struct {
 	hasTSIG bool
 	sig0    record
 	hasSIG0 bool
+
+	names  map[uint64]int32    // owner heads by name hash, for large sections
+	qtypes map[uint16]struct{} // question types, for many questions
+}
+
+// nameHash hashes an uncompressed name ignoring ASCII case (FNV-1a).
+func nameHash(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 32
+		}
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
 }
 
 func (m *message) fail(what string, off int) error {
@@ -197,12 +220,34 @@ func (m *message) questions(off int) (int, error) {
 		if r.typ == typeTKEY {
 			m.tkey = true
 		}
-		for j := range m.recs {
-			if m.recs[j].typ == r.typ && m.recs[j].class == r.class {
+		if m.counts[secQuestion] > 16 {
+			// The class is the same for all (checked above), so the type decides.
+			if i == 0 {
+				if m.qtypes == nil {
+					m.qtypes = make(map[uint16]struct{})
+				}
+				clear(m.qtypes)
+			}
+			if _, dup := m.qtypes[r.typ]; dup {
 				return 0, m.fail("repeated question", off-4)
 			}
+			m.qtypes[r.typ] = struct{}{}
+		} else {
+			for j := range m.recs {
+				if m.recs[j].typ == r.typ && m.recs[j].class == r.class {
+					return 0, m.fail("repeated question", off-4)
+				}
+			}
 		}
-		r.owner, r.set = 0, int32(len(m.recs))
+		idx := int32(len(m.recs))
+		r.owner, r.set = 0, idx
+		r.nextSet, r.nextRec, r.lastRec, r.nextHash = -1, -1, idx, -1
+		if idx == 0 {
+			r.lastSet = 0
+		} else {
+			m.recs[m.recs[0].lastSet].nextSet = idx
+			m.recs[0].lastSet = idx
+		}
 		m.recs = append(m.recs, r)
 	}
 	return off, nil
@@ -222,6 +267,13 @@ func isUpdateMeta(section int, class uint16) bool {
 func (m *message) section(off, section int) (int, error) {
 	count := int(m.counts[section])
 	base := len(m.recs)
+	useHash := count > 16 && m.opcode != opcodeUpdate
+	if useHash {
+		if m.names == nil {
+			m.names = make(map[uint64]int32)
+		}
+		clear(m.names)
+	}
 	for i := 0; i < count; i++ {
 		recstart := off
 		nstart := len(m.buf)
@@ -326,25 +378,39 @@ func (m *message) section(off, section int) (int, error) {
 		}
 		idx := int32(len(m.recs))
 		r.owner, r.set = idx, idx
+		r.nextSet, r.lastSet, r.nextRec, r.lastRec, r.nextHash = -1, idx, -1, idx, -1
+		var h uint64
 		if m.opcode != opcodeUpdate {
 			if r.typ >= 251 && r.typ <= 255 {
 				return 0, m.fail("question-only type outside the question section", recstart)
 			}
 			// Find the owner name (case-insensitive) and then the RRset.
 			nm := m.buf[r.name : r.name+r.nlen]
-			for j := base; j < len(m.recs); j++ {
-				o := &m.recs[j]
-				if o.owner == int32(j) && nameEqual(m.buf[o.name:o.name+o.nlen], nm) {
-					r.owner = int32(j)
-					break
+			if useHash {
+				h = nameHash(nm)
+				if j, ok := m.names[h]; ok {
+					for ; j >= 0; j = m.recs[j].nextHash {
+						o := &m.recs[j]
+						if nameEqual(m.buf[o.name:o.name+o.nlen], nm) {
+							r.owner = j
+							break
+						}
+					}
+				}
+			} else {
+				for j := base; j < len(m.recs); j++ {
+					o := &m.recs[j]
+					if o.owner == int32(j) && nameEqual(m.buf[o.name:o.name+o.nlen], nm) {
+						r.owner = int32(j)
+						break
+					}
 				}
 			}
 			if r.owner != idx {
-				for j := int(r.owner); j < len(m.recs); j++ {
+				for j := r.owner; j >= 0; j = m.recs[j].nextSet {
 					o := &m.recs[j]
-					if o.owner == r.owner && o.set == int32(j) && o.typ == r.typ &&
-						o.class == r.class && o.covers == r.covers {
-						r.set = int32(j)
+					if o.typ == r.typ && o.class == r.class && o.covers == r.covers {
+						r.set = j
 						break
 					}
 				}
@@ -363,6 +429,23 @@ func (m *message) section(off, section int) (int, error) {
 					continue
 				}
 			}
+		}
+		switch {
+		case r.owner == idx: // a new name
+			if useHash {
+				if j, ok := m.names[h]; ok {
+					r.nextHash = j
+				}
+				m.names[h] = idx
+			}
+		case r.set == idx: // a new RRset of a known name
+			o := &m.recs[r.owner]
+			m.recs[o.lastSet].nextSet = idx
+			o.lastSet = idx
+		default: // another record of a known RRset
+			head := &m.recs[r.set]
+			m.recs[head.lastRec].nextRec = idx
+			head.lastRec = idx
 		}
 		m.recs = append(m.recs, r)
 	}

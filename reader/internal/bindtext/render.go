@@ -201,11 +201,8 @@ func (r *renderer) section(s int) error {
 		if m.recs[i].owner != int32(i) {
 			continue
 		}
-		for j := i; j < hi; j++ {
+		for j := int32(i); j >= 0; j = m.recs[j].nextSet {
 			rec := &m.recs[j]
-			if rec.owner != int32(i) || rec.set != int32(j) {
-				continue
-			}
 			if s == secQuestion {
 				r.ind()
 				if !r.yaml {
@@ -214,10 +211,7 @@ func (r *renderer) section(s int) error {
 				r.question(rec)
 				continue
 			}
-			for k := j; k < hi; k++ {
-				if m.recs[k].set != int32(j) {
-					continue
-				}
+			for k := j; k >= 0; k = m.recs[k].nextRec {
 				if err := r.rr(rec, &m.recs[k]); err != nil {
 					return err
 				}
