@@ -125,7 +125,13 @@ func BuildDeb(ctx context.Context, s Spec) (string, error) {
 		return "", fmt.Errorf("build deb %s: changelog: %w", s.Name, err)
 	}
 
-	vars := map[string]string{"BIN": bin, "GEN": gen, "VERSION": s.Version, "ARCH": s.Arch}
+	// Policy 12.7: a version with a Debian revision ("1.0-1") is not native, and its changelog
+	// is changelog.Debian.gz.
+	changelogName := "changelog.gz"
+	if strings.Contains(s.Version, "-") {
+		changelogName = "changelog.Debian.gz"
+	}
+	vars := map[string]string{"BIN": bin, "GEN": gen, "VERSION": s.Version, "ARCH": s.Arch, "CHANGELOG": changelogName}
 	var unknown []string
 	cfg, err := nfpm.ParseFileWithEnvMapping(filepath.Join(root, "packaging", s.Name+".yaml"), func(k string) string {
 		v, ok := vars[k]
