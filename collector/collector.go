@@ -206,9 +206,20 @@ func (c *Collector) handle(nc net.Conn) {
 	}
 	log.Info("sender connected", "bidirectional", bidi)
 
-	beforeBlock := func() {
-		if c.draining.Load() {
+	// Deadlines: none while waiting for a new frame, FrameTimeout while a frame is incomplete,
+	// the drain deadline when stopping.
+	timed := false
+	beforeBlock := func(partial bool) {
+		switch {
+		case c.draining.Load():
 			_ = nc.SetReadDeadline(c.drainDeadline())
+			timed = true
+		case partial:
+			_ = nc.SetReadDeadline(time.Now().Add(c.cfg.FrameTimeout))
+			timed = true
+		case timed:
+			_ = nc.SetReadDeadline(time.Time{})
+			timed = false
 		}
 	}
 	put := func(frames []byte, n int) {

@@ -115,6 +115,8 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		{"wrong content type", ReasonContentType, `offers content types`, controlBytes(readyFrame("protobuf:other.Thing"))},
 		{"oversized frame", ReasonFrameSize, "more than the cap", append(controlBytes(startFrame()), huge[4:]...)},
 		{"stall mid-handshake", ReasonTimeout, "i/o timeout", []byte{0, 0, 0, 0, 0, 0}},
+		{"stall mid-frame", ReasonTimeout, "timed out inside a data frame of 256 bytes", append(controlBytes(startFrame()), 0, 0, 1, 0, 'a')},
+		{"stall mid-length", ReasonTimeout, "timed out inside a frame length", append(controlBytes(startFrame()), 0, 0)},
 		{"bad control length", ReasonProtocol, "malformed control frame", []byte{0, 0, 0, 0, 0xff, 0xff, 0, 0}},
 		{"control type after START", ReasonProtocol, "unexpected control frame type 4", append(controlBytes(startFrame()), controlBytes(readyFrame(DefaultContentType))...)},
 	}
@@ -122,7 +124,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sock, ln := unixListener(t)
 			dir := t.TempDir()
-			r := start(t, Config{Output: filepath.Join(dir, "out.fstrm"), HandshakeTimeout: 300 * time.Millisecond}, ln)
+			r := start(t, Config{Output: filepath.Join(dir, "out.fstrm"), HandshakeTimeout: 300 * time.Millisecond, FrameTimeout: 300 * time.Millisecond}, ln)
 			errc := make(chan error, 1)
 			go func() { errc <- send("unix", sock, true, 1, 5000) }()
 			bad, err := net.Dial("unix", sock)

@@ -60,6 +60,9 @@ type Config struct {
 	MaxFrameSize int
 	// HandshakeTimeout bounds the handshake of a new connection. Default 5s.
 	HandshakeTimeout time.Duration
+	// FrameTimeout: a sender that has sent part of a frame must send the rest within this
+	// long, or its connection is closed. Default 5s.
+	FrameTimeout time.Duration
 	// DrainQuiet: when stopping, a connection that sends nothing for this long is closed. Default 1s.
 	DrainQuiet time.Duration
 	// DrainTimeout: when stopping, every connection is closed after this long, and writes that
@@ -102,6 +105,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = 5 * time.Second
+	}
+	if cfg.FrameTimeout == 0 {
+		cfg.FrameTimeout = 5 * time.Second
 	}
 	if cfg.DrainQuiet == 0 {
 		cfg.DrainQuiet = time.Second
@@ -163,7 +169,7 @@ func (cfg Config) Validate() error {
 	if cfg.MaxFrameSize < 16 || cfg.MaxFrameSize > 64<<20 {
 		errs = append(errs, fmt.Errorf("max frame size: %d, must be between 16 and %d bytes", cfg.MaxFrameSize, 64<<20))
 	}
-	if cfg.HandshakeTimeout < 0 || cfg.DrainQuiet < 0 || cfg.DrainTimeout < 0 || cfg.RetryInterval < 0 || cfg.FlushInterval < 0 {
+	if cfg.HandshakeTimeout < 0 || cfg.FrameTimeout < 0 || cfg.DrainQuiet < 0 || cfg.DrainTimeout < 0 || cfg.RetryInterval < 0 || cfg.FlushInterval < 0 {
 		errs = append(errs, errors.New("timeouts must not be negative"))
 	}
 	if cfg.BufferBytes < batchSize*2 {

@@ -115,13 +115,14 @@ type batch struct {
 // of put gets every complete frame that one read brought, as a slice of br's buffer (valid
 // only during the call), exactly as on the wire and in the file (4-byte big-endian length,
 // payload). put may block: that is the backpressure. A frame cut off by an error is not
-// handed on. beforeBlock is called before each read that may block (draining uses it to set
-// deadlines, so it must be cheap when not draining); it may be nil.
-func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), beforeBlock func()) (stop bool, err error) {
+// handed on. beforeBlock is called before each read that may block, with partial true when
+// part of a frame is already read (the collector sets read deadlines with it: the frame
+// timeout, or the drain deadline); it may be nil.
+func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), beforeBlock func(partial bool)) (stop bool, err error) {
 	var big []byte
 	for {
 		if beforeBlock != nil {
-			beforeBlock()
+			beforeBlock(br.Buffered() > 0)
 		}
 		hdr, err := br.Peek(4)
 		if err != nil {
@@ -152,7 +153,7 @@ func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), b
 				big = make([]byte, 4+n)
 			}
 			if beforeBlock != nil {
-				beforeBlock()
+				beforeBlock(true)
 			}
 			if _, err := io.ReadFull(br, big[:4+n]); err != nil {
 				return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))
@@ -173,7 +174,7 @@ func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), b
 		}
 		if frames == 0 { // the first frame is not all here yet: wait for the rest of it
 			if beforeBlock != nil {
-				beforeBlock()
+				beforeBlock(true)
 			}
 			if _, err := br.Peek(4 + n); err != nil {
 				return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))

@@ -78,6 +78,7 @@ func options() []*option {
 		{names: []string{"compress"}, env: "DNSTAP_COMPRESS", def: "none", usage: "compress closed files: none, gzip or zstd"},
 		{names: []string{"max-frame-size"}, env: "DNSTAP_MAX_FRAME_SIZE", def: "1M", usage: "largest data frame accepted (bytes, K, M suffix)"},
 		{names: []string{"handshake-timeout"}, env: "DNSTAP_HANDSHAKE_TIMEOUT", def: "5s", usage: "time a sender has to complete the handshake"},
+		{names: []string{"frame-timeout"}, env: "DNSTAP_FRAME_TIMEOUT", def: "5s", usage: "time a sender has to finish a frame it has started"},
 		{names: []string{"drain-timeout"}, env: "DNSTAP_DRAIN_TIMEOUT", def: "5s", usage: "on SIGTERM, longest wait for senders and for a failing output"},
 		{names: []string{"drain-quiet"}, env: "DNSTAP_DRAIN_QUIET", def: "1s", usage: "on SIGTERM, close a connection silent for this long"},
 		{names: []string{"buffer"}, env: "DNSTAP_BUFFER", def: "16M", usage: "memory for frames read but not yet written; when full, reading stops"},
@@ -249,6 +250,7 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 	}
 	c.MaxFrameSize = int(size("max-frame-size"))
 	c.HandshakeTimeout = duration("handshake-timeout")
+	c.FrameTimeout = duration("frame-timeout")
 	c.DrainTimeout = duration("drain-timeout")
 	c.DrainQuiet = duration("drain-quiet")
 	c.BufferBytes = size("buffer")
@@ -267,7 +269,7 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 		if err := c.Validate(); err != nil {
 			errs = append(errs, err)
 		}
-		if c.HandshakeTimeout <= 0 || c.DrainTimeout <= 0 || c.DrainQuiet <= 0 || c.RetryInterval <= 0 || c.FlushInterval <= 0 || s.statusEvery <= 0 {
+		if c.HandshakeTimeout <= 0 || c.FrameTimeout <= 0 || c.DrainTimeout <= 0 || c.DrainQuiet <= 0 || c.RetryInterval <= 0 || c.FlushInterval <= 0 || s.statusEvery <= 0 {
 			errs = append(errs, errors.New("timeouts and intervals must be positive"))
 		}
 	}
