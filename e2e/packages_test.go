@@ -349,6 +349,16 @@ func TestPackagesSystemd(t *testing.T) {
 				}
 			})
 
+			t.Run("starting named starts the socket", func(t *testing.T) {
+				c := &pkgContainer{c.DockerContainer, t}
+				c.sh("systemctl stop named dnstap-collector.socket dnstap-collector.service")
+				c.want("systemctl is-active dnstap-collector.socket", "inactive")
+				c.sh("systemctl start named")
+				c.want("systemctl is-active dnstap-collector.socket", "active")
+				c.sh(query)
+				c.eventually("systemctl is-active dnstap-collector.service")
+			})
+
 			t.Run("upgrade restarts, remove stops", func(t *testing.T) {
 				c := &pkgContainer{c.DockerContainer, t}
 				pid := c.sh("systemctl show -p MainPID --value dnstap-collector.service")
