@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -112,11 +113,18 @@ func Build(ctx context.Context, o BuildOptions) (*Result, error) {
 		return nil, fmt.Errorf("build result: %w", err)
 	}
 	res.NamedV = string(nv)
-	err = BuildDeb(DebOptions{
+	debOpts := DebOptions{
 		Release: src.Release, Distro: d.String(), Arch: debArch(), Staging: res.Staging,
 		Depends: res.Depends, Out: res.Deb, MTime: time.Unix(0, 0).UTC(),
-	})
-	if err != nil {
+	}
+	if packaged(dir, res.Deb, debOpts) {
+		step("package: up to date (%s)", res.Deb)
+		return res, nil
+	}
+	if err := BuildDeb(debOpts); err != nil {
+		return nil, err
+	}
+	if err := stampDeb(dir, res.Deb, debOpts); err != nil {
 		return nil, err
 	}
 	step("package: %s", res.Deb)
@@ -249,6 +257,49 @@ func compile(ctx context.Context, image string, src *Source, v Version, dir, log
 		}
 	}
 	return os.WriteFile(filepath.Join(dir, "ok"), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
+}
+
+// debStamp is the file in a build directory that records the last package made from it:
+// the hash of the package's inputs and the SHA-256 of the .deb.
+const debStamp = "deb.stamp"
+
+// debInputs hashes what goes into the package besides the staging tree (which the build
+// directory's own key covers): the embedded files, the options and the destination.
+func debInputs(o DebOptions) string {
+	h := sha256.New()
+	_ = fs.WalkDir(assets, ".", func(p string, e fs.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			b, _ := assets.ReadFile(p)
+			fmt.Fprintf(h, "%s\x00%x\x00", p, sha256.Sum256(b))
+		}
+		return nil
+	})
+	out, _ := filepath.Abs(o.Out)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", o.Release, o.Distro, o.Arch, strings.Join(o.Depends, ","), out)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// packaged reports whether the .deb at path is the one the last BuildDeb of dir made from
+// the same inputs, unchanged since.
+func packaged(dir, path string, o DebOptions) bool {
+	b, err := os.ReadFile(filepath.Join(dir, debStamp))
+	if err != nil {
+		return false
+	}
+	key, sum, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	if key != debInputs(o) {
+		return false
+	}
+	have, err := fileSHA256(path)
+	return err == nil && have == sum
+}
+
+func stampDeb(dir, path string, o DebOptions) error {
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return fmt.Errorf("package stamp: %w", err)
+	}
+	return os.WriteFile(filepath.Join(dir, debStamp), []byte(debInputs(o)+" "+sum+"\n"), 0o644)
 }
 
 // debArch is the Debian architecture of the packages: the builder runs on this host.
