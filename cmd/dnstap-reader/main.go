@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -92,10 +93,25 @@ Filters (combine with AND; comma lists are OR):
 Input:
   -f, --follow  follow a file, or the file dnstap-collector is writing in a directory,
                 across rotation (like tail -F); stop with Ctrl-C
+  -m            accepted for compatibility with dnstap-read (ignored)
   --version     print the version and exit
+Single-letter flags combine as in dnstap-read: -py is -p -y.
 Exit status: 0 ok, 1 corrupt input or error, 2 usage, 3 an input ended mid-frame or before
 STOP (every complete message was printed).
 `
+
+// printUsage prints the usage and the registered subcommands.
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usageText)
+	if len(subcommands) > 0 {
+		names := make([]string, 0, len(subcommands))
+		for n := range subcommands {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(w, "Subcommands: %s (dnstap-reader SUBCOMMAND -h for its flags)\n", strings.Join(names, ", "))
+	}
+}
 
 type options struct {
 	mode   reader.Mode
@@ -119,6 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&follow, "f", false, "")
 	fs.BoolVar(&follow, "follow", false, "")
 	fs.BoolVar(&showVersion, "version", false, "")
+	fs.Bool("m", false, "") // dnstap-read's memory tracing: accepted and ignored
 	fs.StringVar(&types, "type", "", "")
 	fs.StringVar(&qnames, "qname", "", "")
 	fs.StringVar(&qtypes, "qtype", "", "")
@@ -126,12 +143,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&clients, "client", "", "")
 	fs.StringVar(&since, "since", "", "")
 	fs.StringVar(&until, "until", "", "")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(expandShort(args)); err != nil {
+		printUsage(stderr)
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, usageText)
 			return nil, &statusError{code: exitOK}
 		}
-		fmt.Fprint(stderr, usageText)
 		return nil, &statusError{code: exitUsage, err: err}
 	}
 	if showVersion {
@@ -194,6 +210,25 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 }
 
 var errVersion = errors.New("version requested")
+
+// expandShort splits dnstap-read style combined flags ("-py", "-xf") into separate ones, up
+// to the first argument that is not a flag or "--".
+func expandShort(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
+			return append(out, args[i:]...)
+		}
+		if len(a) > 2 && a[1] != '-' && strings.Trim(a[1:], "mpxyf") == "" {
+			for _, c := range a[1:] {
+				out = append(out, "-"+string(c))
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {

@@ -42,6 +42,8 @@ func TestModesMatchGoldens(t *testing.T) {
 		{[]string{"-p", golden + "resolver.fstrm"}, golden + "resolver.fstrm.p.txt"},
 		{[]string{"-y", golden + "resolver.fstrm"}, golden + "resolver.fstrm.y.txt"},
 		{[]string{"-y", golden + "upstream.fstrm"}, golden + "upstream.fstrm.y.txt"},
+		{[]string{"-mpy", golden + "upstream.fstrm"}, golden + "upstream.fstrm.y.txt"}, // -y wins
+		{[]string{"-px", golden + "upstream.fstrm"}, golden + "upstream.fstrm.x.txt"},  // -x wins over -p
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
