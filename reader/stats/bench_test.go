@@ -52,3 +52,20 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkAdd is the accounting alone, on records decoded beforehand; one op is one message.
+func BenchmarkAdd(b *testing.B) {
+	var recs []Record
+	load(b, func(r *Record) {
+		c := *r
+		c.QueryAddr = bytes.Clone(r.QueryAddr)
+		c.ResponseAddr = bytes.Clone(r.ResponseAddr)
+		c.Wire = bytes.Clone(r.Wire)
+		recs = append(recs, c)
+	}, mixed)
+	s := New(Config{})
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.Add(&recs[i%len(recs)])
+	}
+}
