@@ -45,22 +45,24 @@ func Build(ctx context.Context, o BuildOptions) error {
 	return nil
 }
 
-// Version is VERSION from the environment, else `git describe --tags --always --dirty`
-// with the leading "v" dropped, else "0.0.0-dev". Debian versions must start with a digit,
-// so a describe that is only a commit hash becomes "0.0.0~git<hash>".
+// Version is VERSION from the environment, else `git describe --tags --dirty` with the
+// leading "v" dropped (e.g. 1.2.0-3-gabc1234), else "0.0.0~git<hash>" when no tag exists
+// (Debian versions must start with a digit and sort below the first release), else
+// "0.0.0~dev" outside a git checkout.
 var Version = sync.OnceValue(func() string {
 	if v := os.Getenv("VERSION"); v != "" {
 		return v
 	}
-	out, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output()
+	if out, err := exec.Command("git", "describe", "--tags", "--dirty").Output(); err == nil {
+		if v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v"); v != "" && v[0] >= '0' && v[0] <= '9' {
+			return v
+		}
+	}
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
 	if err != nil {
-		return "0.0.0-dev"
+		return "0.0.0~dev"
 	}
-	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "v")
-	if v == "" || v[0] < '0' || v[0] > '9' {
-		return "0.0.0~git" + strings.ReplaceAll(v, "-", ".")
-	}
-	return v
+	return "0.0.0~git" + strings.TrimSpace(string(out))
 })
 
 // Commit is the full hash of HEAD, or "unknown" outside a git checkout.
