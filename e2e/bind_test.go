@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -231,4 +232,42 @@ func (w bindLogWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestBindCompileFailure builds a source tarball whose configure fails, and wants the
+// error to show the last lines of the build log and its path.
+func TestBindCompileFailure(t *testing.T) {
+	testenv.Docker(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "bind-9.18.0")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	configure := "#!/bin/sh\necho 'checking for a compiler... yes'\necho 'configure: error: broken on purpose by TestBindCompileFailure' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(src, "configure"), []byte(configure), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tarball := filepath.Join(dir, "bind-9.18.0.tar.gz")
+	if out, err := exec.Command("tar", "-C", dir, "-czf", tarball, "bind-9.18.0").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	cache := filepath.Join(dir, "cache")
+	_, err := bind.Build(context.Background(), bind.BuildOptions{
+		Version: "9.18", Distro: bindEnv("DISTRO", "debian:bookworm"), Tarball: tarball,
+		DistDir: filepath.Join(dir, "dist"), CacheDir: cache, Progress: bindLogWriter{t},
+	})
+	if err == nil {
+		t.Fatal("a configure that fails built a package")
+	}
+	msg := err.Error()
+	t.Logf("the error as a user sees it:\n%s", msg)
+	logs, _ := filepath.Glob(filepath.Join(cache, "*", "build.log"))
+	if len(logs) != 1 {
+		t.Fatalf("want one build.log under %s, got %v", cache, logs)
+	}
+	for _, want := range []string{"compile BIND 9.18.0 failed", "configure: error: broken on purpose", "full log: " + logs[0]} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
 }
