@@ -211,7 +211,7 @@ func compile(ctx context.Context, image string, src *Source, v Version, dir, log
 	cleanup := func() { _ = docker.Run(context.WithoutCancel(ctx), nil, "rm", "-f", name) }
 	cleanup()
 	defer cleanup()
-	if err := docker.Run(ctx, logf, "create", "--name", name, "--network", "none", image, "/bin/sh", "/in/build.sh"); err != nil {
+	if err := docker.Run(ctx, nil, "create", "--name", name, "--network", "none", image, "/bin/sh", "/in/build.sh"); err != nil {
 		return fmt.Errorf("compile: %w", err)
 	}
 	in, err := os.MkdirTemp("", "bind-in-")
