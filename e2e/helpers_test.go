@@ -1,0 +1,484 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/dnstapkit/dnstapkit/bind"
+	"github.com/dnstapkit/dnstapkit/e2e/internal/chain"
+	"github.com/dnstapkit/dnstapkit/e2e/internal/dnsq"
+	"github.com/dnstapkit/dnstapkit/internal/baseimage"
+	"github.com/dnstapkit/dnstapkit/packaging"
+	"github.com/dnstapkit/dnstapkit/reader"
+)
+
+// Flavors of the chain (see chain.Flavor).
+const (
+	flavorDnstap = "bind9-dnstap" // BIND built by bind:build, from its .deb
+	flavorDebian = "debian-bind9" // Debian's own bind9 package
+)
+
+// chainEnv returns the environment variable name, or def when it is unset.
+func chainEnv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// chainPhase logs how long a phase took when the returned func is called.
+func chainPhase(t *testing.T, name string) func() {
+	t.Helper()
+	start := time.Now()
+	return func() {
+		t.Helper()
+		t.Logf("phase %-28s %6.1fs", name, time.Since(start).Seconds())
+	}
+}
+
+// chainToolkitDebs builds the dnstap-collector and dnstap-reader .debs from the cmd/ programs
+// of this checkout with the packaging API, once per test binary, in .cache/e2e/toolkit.
+var chainToolkitDebs = sync.OnceValues(func() ([]string, error) {
+	dir, err := filepath.Abs("../.cache/e2e/toolkit")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	for _, name := range packaging.Names {
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w -X main.version=0.0.0~e2e",
+			"-o", filepath.Join(dir, name), "../cmd/"+name)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build %s: %v\n%s", name, err, out)
+		}
+	}
+	return packaging.BuildAll(ctx, packaging.Options{Root: "..", BinDir: dir, OutDir: filepath.Join(dir, "debs"), Version: "0.0.0~e2e"})
+})
+
+// chainDnsqBin builds the dnsq program (queries from inside the container), once, as
+// .cache/e2e/dnsq.
+var chainDnsqBin = sync.OnceValues(func() (string, error) {
+	p, err := filepath.Abs("../.cache/e2e/dnsq")
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-o", p, "./internal/dnsq/cmd/dnsq")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build dnsq: %v\n%s", err, out)
+	}
+	return p, nil
+})
+
+// chainSetup is an image with a flavor installed, made once per flavor and test binary.
+type chainSetup struct {
+	flavor chain.Flavor
+	image  string
+	dnsq   string
+}
+
+var (
+	chainSetupsMu sync.Mutex
+	chainSetups   = map[string]*chainSetup{}
+)
+
+// chainPrepare builds (or finds cached) everything a flavor needs: the toolkit's .debs, BIND
+// (bind9-dnstap: bind.Build of BIND_VERSION for DISTRO), the base image and the image with
+// the packages installed.
+func chainPrepare(t *testing.T, name string) *chainSetup {
+	t.Helper()
+	chainSetupsMu.Lock()
+	defer chainSetupsMu.Unlock()
+	if s, ok := chainSetups[name]; ok {
+		return s
+	}
+	ctx := context.Background()
+	version, distro := chainEnv("BIND_VERSION", "9.18"), chainEnv("DISTRO", "debian:bookworm")
+
+	done := chainPhase(t, "toolkit .debs")
+	debs, err := chainToolkitDebs()
+	if err != nil {
+		t.Fatalf("build the toolkit's packages: %v", err)
+	}
+	dnsqBin, err := chainDnsqBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+
+	var f chain.Flavor
+	switch name {
+	case flavorDnstap:
+		done := chainPhase(t, "bind:build "+version)
+		res, err := bind.Build(ctx, bind.BuildOptions{Version: version, Distro: distro, Tarball: os.Getenv("BIND_TARBALL"),
+			DistDir: "../dist", CacheDir: "../.cache/bind"})
+		if err != nil {
+			t.Fatalf("build BIND %s for %s: %v", version, distro, err)
+		}
+		done()
+		t.Logf("BIND: %s (compile cached: %v)", filepath.Base(res.Deb), res.Cached)
+		f = chain.DnstapBIND(res.Deb, debs...)
+	case flavorDebian:
+		f = chain.DebianBIND(debs...)
+	default:
+		t.Fatalf("unknown flavor %q (want %s or %s)", name, flavorDnstap, flavorDebian)
+	}
+
+	done = chainPhase(t, "base image "+distro)
+	base, err := baseimage.Ensure(ctx, distro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+	done = chainPhase(t, "image "+name)
+	var log bytes.Buffer
+	img, err := chain.Image(ctx, base, f, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, tail(log.String(), 40))
+	}
+	done()
+	s := &chainSetup{flavor: f, image: img, dnsq: dnsqBin}
+	chainSetups[name] = s
+	return s
+}
+
+// chainRun starts a container of the flavor, registers its cleanup, and on failure keeps
+// the named, upstream and collector logs and every capture file in artifacts/<test>/.
+func chainRun(t *testing.T, name string, opts ...testcontainers.ContainerCustomizer) *chain.Container {
+	t.Helper()
+	s := chainPrepare(t, name)
+	done := chainPhase(t, "container start")
+	ctx := context.Background()
+	ctr, err := chain.Run(ctx, s.image, s.flavor, s.dnsq, opts...)
+	if ctr != nil {
+		testcontainers.CleanupContainer(t, ctr, testcontainers.StopTimeout(5*time.Second))
+		t.Cleanup(func() {
+			if !t.Failed() {
+				return
+			}
+			dir := filepath.Join("artifacts", strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := ctr.SaveArtifacts(ctx, dir); err != nil {
+				t.Logf("artifacts: %v", err)
+			}
+			t.Logf("kept the logs and captures in e2e/%s", dir)
+		})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+	return ctr
+}
+
+// tapKey is what the suite asserts of one dnstap message. For resolver messages the source
+// port named chose is not predictable and is left 0.
+type tapKey struct {
+	Type   string // AQ, CR, RQ, ...
+	Family string // INET, INET6
+	Proto  string // UDP, TCP
+	QAddr  string
+	QPort  uint32
+	RAddr  string
+	RPort  uint32
+	QName  string
+	QType  string
+	Rcode  string // responses only
+	DO     bool   // the message's OPT has the DO bit (client messages only)
+}
+
+func (k tapKey) String() string {
+	s := fmt.Sprintf("%s %s/%s %s:%d -> %s:%d %s/%s", k.Type, k.Family, k.Proto, k.QAddr, k.QPort, k.RAddr, k.RPort, k.QName, k.QType)
+	if k.Rcode != "" {
+		s += " " + k.Rcode
+	}
+	if k.DO {
+		s += " DO"
+	}
+	return s
+}
+
+// expect returns the dnstap messages named logs for the query behind r, sent to server
+// (an address:port), following BIND 9.18's ways (lib/ns/client.c): the query is CQ when
+// recursion is allowed for the client and RD is set, else AQ; the response is CR when RD is
+// set, else AR; a query named answers with BADVERS (EDNS version 1) is not logged at all; a
+// query for the forward zone adds the resolver query and response (RQ/RR, not FQ/FR) to the
+// upstream, logged with named's unbound source address 0.0.0.0 and a port of its choosing.
+func expect(r dnsq.Result) ([]tapKey, error) {
+	if r.Err != "" {
+		return nil, fmt.Errorf("query %s: %s", r.Query, r.Err)
+	}
+	if r.Rcode == dns.RcodeBadVers {
+		return nil, nil
+	}
+	cip, cport, err := r.LocalAddrPort()
+	if err != nil {
+		return nil, err
+	}
+	sh, sp, err := net.SplitHostPort(r.Query.Server)
+	if err != nil {
+		return nil, err
+	}
+	var sport uint32
+	fmt.Sscan(sp, &sport)
+	family := "INET"
+	if cip.To4() == nil {
+		family = "INET6"
+	}
+	recursion := false
+	for _, a := range chain.RecursionClients {
+		if net.ParseIP(a).Equal(cip) {
+			recursion = r.Query.RD
+		}
+	}
+	q := tapKey{Family: family, Proto: strings.ToUpper(r.Query.Net), QAddr: cip.String(), QPort: cport,
+		RAddr: net.ParseIP(sh).String(), RPort: sport, QName: dns.Fqdn(strings.ToLower(r.Query.Name)),
+		QType: dns.TypeToString[r.Query.Type], DO: r.Query.DO}
+	resp := q
+	q.Type, resp.Type = "AQ", "AR"
+	if recursion {
+		q.Type = "CQ"
+	}
+	if r.Query.RD {
+		resp.Type = "CR"
+	}
+	resp.Rcode, resp.DO = dns.RcodeToString[r.Rcode], r.DO
+	out := []tapKey{q, resp}
+	if recursion && dns.IsSubDomain(chain.ZoneForward, q.QName) {
+		rq := tapKey{Type: "RQ", Family: "INET", Proto: "UDP", QAddr: "0.0.0.0", RAddr: chain.UpstreamAddr,
+			RPort: chain.UpstreamPort, QName: q.QName, QType: q.QType}
+		rr := rq
+		rr.Type, rr.Rcode = "RR", "NOERROR"
+		out = append(out, rq, rr)
+	}
+	return out, nil
+}
+
+// expectAll is expect for many results.
+func expectAll(t *testing.T, rs []dnsq.Result) []tapKey {
+	t.Helper()
+	var out []tapKey
+	for _, r := range rs {
+		ks, err := expect(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ks...)
+	}
+	return out
+}
+
+// capture is what a set of capture files holds.
+type capture struct {
+	msgs    []tapKey // every message, in file order
+	priming int      // resolver messages about the root (priming), left out of msgs
+	files   int
+}
+
+// decodeCapture decodes Frame Streams captures with the reader package and returns their
+// messages. partial allows a file still being written (no STOP yet: an unexpected EOF).
+func decodeCapture(files map[string][]byte, partial bool) (capture, error) {
+	var c capture
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c.files++
+		d := reader.NewDecoder(bytes.NewReader(files[name]), name)
+		for {
+			m, err := d.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				if partial {
+					break
+				}
+				return c, fmt.Errorf("decode %s: %w", name, err)
+			}
+			if !m.HasMessage {
+				continue
+			}
+			k, err := keyOf(m)
+			if err != nil {
+				return c, fmt.Errorf("decode %s: frame %d: %w", name, d.Frames(), err)
+			}
+			if (k.Type == "RQ" || k.Type == "RR") && k.QName == "." {
+				c.priming++
+				continue
+			}
+			c.msgs = append(c.msgs, k)
+		}
+	}
+	return c, nil
+}
+
+// keyOf makes the tapKey of a decoded message; the DNS message is parsed with miekg/dns, not
+// with the reader's own parser, so the two are checked against each other.
+func keyOf(m *reader.Message) (tapKey, error) {
+	k := tapKey{Type: m.Type.Mnemonic(), Family: m.SocketFamily.String(), Proto: m.SocketProtocol.String(),
+		QAddr: net.IP(m.QueryAddress).String(), QPort: m.QueryPort,
+		RAddr: net.IP(m.ResponseAddress).String(), RPort: m.ResponsePort}
+	var msg dns.Msg
+	if err := msg.Unpack(m.Wire()); err != nil {
+		return k, fmt.Errorf("%s: DNS message: %w", k.Type, err)
+	}
+	if len(msg.Question) != 1 {
+		return k, fmt.Errorf("%s: %d questions", k.Type, len(msg.Question))
+	}
+	k.QName, k.QType = strings.ToLower(msg.Question[0].Name), dns.TypeToString[msg.Question[0].Qtype]
+	if !m.IsQuery() {
+		k.Rcode = dns.RcodeToString[msg.Rcode]
+	}
+	if opt := msg.IsEdns0(); opt != nil {
+		k.DO = opt.Do()
+	}
+	if k.Type == "RQ" || k.Type == "RR" {
+		k.QPort, k.DO = 0, false
+	}
+	return k, nil
+}
+
+// diff compares the wanted and the captured messages as multisets and returns the wanted
+// ones missing from the capture and the captured ones nobody wanted.
+func diff(want, got []tapKey) (missing, unexpected []tapKey) {
+	n := map[tapKey]int{}
+	for _, k := range want {
+		n[k]++
+	}
+	for _, k := range got {
+		n[k]--
+	}
+	for _, k := range want {
+		if n[k] > 0 {
+			missing = append(missing, k)
+			n[k]--
+		}
+	}
+	for k, c := range n {
+		for ; c < 0; c++ {
+			unexpected = append(unexpected, k)
+		}
+	}
+	sort.Slice(unexpected, func(i, j int) bool { return unexpected[i].String() < unexpected[j].String() })
+	return missing, unexpected
+}
+
+// listKeys prints at most 20 keys.
+func listKeys(ks []tapKey) string {
+	var b strings.Builder
+	for i, k := range ks {
+		if i == 20 {
+			fmt.Fprintf(&b, "\n\t... and %d more", len(ks)-20)
+			break
+		}
+		b.WriteString("\n\t" + k.String())
+	}
+	return b.String()
+}
+
+// readCapture copies every capture file (finished, and with partial also .part) out.
+func readCapture(ctx context.Context, ctr *chain.Container, partial bool) (map[string][]byte, error) {
+	pattern := "-name '*.fstrm'"
+	if partial {
+		pattern = `\( -name '*.fstrm' -o -name '*.fstrm.part' \)`
+	}
+	out, err := ctr.Sh(ctx, "find "+chain.CaptureDir+" -maxdepth 1 -type f "+pattern)
+	if err != nil {
+		return nil, err
+	}
+	files := map[string][]byte{}
+	for _, p := range strings.Fields(out) {
+		b, err := ctr.ReadFile(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		files[p] = b
+	}
+	return files, nil
+}
+
+// waitCaptured polls the capture (finished and partial files) until every wanted message is
+// in it, or timeout passes; named sends dnstap about a second after a query. It returns
+// what was missing at the end (nil when all arrived).
+func waitCaptured(t *testing.T, ctr *chain.Container, want []tapKey, timeout time.Duration) []tapKey {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(timeout)
+	for {
+		files, err := readCapture(ctx, ctr, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := decodeCapture(files, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing, _ := diff(want, c.msgs)
+		if len(missing) == 0 || time.Now().After(deadline) {
+			return missing
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// queryHost sends qs from the test process, concurrently with at most par in flight, and
+// returns the results in the order of qs.
+func queryHost(qs []dnsq.Query, par int) []dnsq.Result {
+	rs := make([]dnsq.Result, len(qs))
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i, q := range qs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			rs[i] = dnsq.Do(ctx, q, 5*time.Second)
+		}()
+	}
+	wg.Wait()
+	return rs
+}
+
+// burst returns n UDP queries for distinct names under the wildcard *.burst.example.test.
+func burst(server, tag string, n int) []dnsq.Query {
+	qs := make([]dnsq.Query, n)
+	for i := range qs {
+		qs[i] = dnsq.Query{Net: "udp", Server: server, Name: fmt.Sprintf("%s%d.burst.%s", tag, i, chain.ZoneExample), Type: dns.TypeA}
+	}
+	return qs
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
