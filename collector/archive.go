@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -36,6 +37,7 @@ func (a *archiver) enqueue(p string) {
 
 func (a *archiver) run() {
 	defer close(a.done)
+	a.reportLeftovers(filepath.Dir(a.namer.next(a.cfg.Now())))
 	for p := range a.queue {
 		if a.cfg.Compress != CompressNone {
 			if err := a.compress(p); err != nil {
@@ -90,6 +92,21 @@ func (a *archiver) compress(p string) error {
 	}
 	a.n.filesCompressed.Add(1)
 	return nil
+}
+
+// reportLeftovers logs .part files of the template that an earlier run left (a crash, a kill
+// -9): they hold complete frames but no STOP. They are neither touched nor reused.
+func (a *archiver) reportLeftovers(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return // created when the first file is opened
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), partSuffix)
+		if ok && e.Type().IsRegular() && a.namer.match.MatchString(name) {
+			a.log.Warn("unfinished file from an earlier run (no STOP); left as is", "file", filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // retain deletes the oldest closed files of the template in dir beyond KeepFiles or KeepBytes.

@@ -236,6 +236,10 @@ func TestRotateOnRequestNeverOverwrites(t *testing.T) {
 	if err := os.WriteFile(out, []byte("an earlier capture"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	crashed := filepath.Join(dir, "cap.7.fstrm.part")
+	if err := os.WriteFile(crashed, []byte("left by a crash"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	r := start(t, Config{Output: out}, ln)
 	for s := 1; s <= 3; s++ {
 		if err := send("unix", sock, true, s, 100); err != nil {
@@ -250,6 +254,9 @@ func TestRotateOnRequestNeverOverwrites(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(out); string(b) != "an earlier capture" {
 		t.Fatalf("earlier capture overwritten: %q", b)
+	}
+	if b, _ := os.ReadFile(crashed); string(b) != "left by a crash" || !strings.Contains(r.log.String(), "unfinished file from an earlier run") {
+		t.Errorf("leftover .part file touched or not reported: %q", b)
 	}
 	for s := 1; s <= 3; s++ {
 		p := filepath.Join(dir, "cap."+string(rune('0'+s))+".fstrm")
