@@ -124,7 +124,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sock, ln := unixListener(t)
 			dir := t.TempDir()
-			r := start(t, Config{Output: filepath.Join(dir, "out.fstrm"), HandshakeTimeout: 300 * time.Millisecond, FrameTimeout: 300 * time.Millisecond}, ln)
+			r := start(t, Config{Output: filepath.Join(dir, "out.fstrm"), HandshakeTimeout: time.Second, FrameTimeout: time.Second}, ln)
 			errc := make(chan error, 1)
 			go func() { errc <- send("unix", sock, true, 1, 5000) }()
 			bad, err := net.Dial("unix", sock)
@@ -384,7 +384,7 @@ func TestMetrics(t *testing.T) {
 func TestDrainKeepsReadingActiveSender(t *testing.T) {
 	sock, ln := unixListener(t)
 	dir := t.TempDir()
-	r := start(t, Config{Output: filepath.Join(dir, "out.fstrm"), DrainQuiet: 300 * time.Millisecond, DrainTimeout: 30 * time.Second}, ln)
+	r := start(t, Config{Output: filepath.Join(dir, "out.fstrm"), DrainQuiet: time.Second, DrainTimeout: 30 * time.Second}, ln)
 	nc, err := net.Dial("unix", sock)
 	if err != nil {
 		t.Fatal(err)
@@ -410,7 +410,7 @@ func TestDrainKeepsReadingActiveSender(t *testing.T) {
 	go func() { stopped <- r.stop() }()
 	// Every write ends inside a frame length, so the read buffer is never empty between reads.
 	tail := []byte(nil)
-	for end := time.Now().Add(1500 * time.Millisecond); time.Now().Before(end); {
+	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); {
 		b.Write(tail)
 		for range 50 {
 			writeFrame(&b, payload(6, sent))
