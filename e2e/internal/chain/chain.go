@@ -402,16 +402,19 @@ func (c *Container) CaptureFiles(ctx context.Context) ([]string, error) {
 	return files, nil
 }
 
-// ReadFile copies a file out of the container.
+// ReadFile copies a file out of the container. It runs cat rather than the copy API, which
+// does not see into tmpfs mounts (the disk-full test puts CaptureDir on one).
 func (c *Container) ReadFile(ctx context.Context, p string) ([]byte, error) {
-	rc, err := c.CopyFileFromContainer(ctx, p)
+	code, r, err := c.Exec(ctx, []string{"cat", p}, tcexec.Multiplexed())
 	if err != nil {
-		return nil, fmt.Errorf("copy %s: %w", p, err)
+		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
+	b, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("copy %s: %w", p, err)
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	if code != 0 {
+		return nil, fmt.Errorf("read %s: cat: exit code %d: %s", p, code, bytes.TrimSpace(b))
 	}
 	return b, nil
 }
