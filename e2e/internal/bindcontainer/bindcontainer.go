@@ -94,8 +94,9 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 		testcontainers.WithEntrypoint("/bin/sh", startScript),
 		testcontainers.WithExposedPorts(udpPort, tcpPort),
 		testcontainers.WithWaitStrategyAndDeadline(startTimeout,
-			wait.ForLog("dnstapkit: named is running"),
-			wait.ForListeningPort(tcpPort)),
+			// Each strategy has its own startup timeout (60 s by default), not only the deadline.
+			wait.ForLog("dnstapkit: named is running").WithStartupTimeout(startTimeout),
+			wait.ForListeningPort(tcpPort).WithStartupTimeout(startTimeout)),
 	}
 	c, err := testcontainers.Run(ctx, img, append(defaults, rest...)...)
 	var ctr *Container
