@@ -69,6 +69,7 @@ func chainCases(server string) []chainCase {
 		chainCase{q: do, answers: 1},
 		chainCase{q: v1, rcode: dns.RcodeBadVers},
 		chainCase{q: nord, answers: 1},
+		chainCase{q: q("tcp", chain.ZoneExample, dns.TypeAXFR), answers: -1},
 	)
 }
 
@@ -156,13 +157,14 @@ func testChain(t *testing.T, flavor string) {
 		}
 	}
 	results = append(results, rs...)
-	want := expectAll(t, results)
+	src := resolverSource(t, ctr)
+	want := expectAll(t, results, src)
 	// A query from the host for the forward zone is refused: no recursion for it.
 	fwd := dnsq.Do(ctx, dnsq.Query{Net: "udp", Server: ctr.Server(), Name: "www." + chain.ZoneForward, Type: dns.TypeA, RD: true}, 5*time.Second)
 	if fwd.Rcode != dns.RcodeRefused {
 		t.Errorf("%s: rcode %s, want REFUSED", fwd.Query, dns.RcodeToString[fwd.Rcode])
 	}
-	want = append(want, expectAll(t, []dnsq.Result{fwd})...)
+	want = append(want, expectAll(t, []dnsq.Result{fwd}, src)...)
 	done()
 
 	done = chainPhase(t, fmt.Sprintf("burst of %d", chainBurst))
@@ -173,7 +175,7 @@ func testChain(t *testing.T, flavor string) {
 			t.Fatalf("burst: %s: rcode %s, %d answers, error %q", r.Query, dns.RcodeToString[r.Rcode], r.Answers, r.Err)
 		}
 	}
-	burstWant = expectAll(t, burstRes)
+	burstWant = expectAll(t, burstRes, src)
 	done()
 
 	done = chainPhase(t, "wait for the frames")

@@ -25,7 +25,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -389,17 +388,6 @@ func (c *Container) DnstapStats(ctx context.Context) (success, dropped uint64, e
 		return 0, 0, fmt.Errorf("named statistics channel: %w", err)
 	}
 	return doc.Dnstap["DNSTAPsuccess"], doc.Dnstap["DNSTAPdropped"], nil
-}
-
-// CaptureFiles lists the finished capture files (not .part) in CaptureDir, sorted by name.
-func (c *Container) CaptureFiles(ctx context.Context) ([]string, error) {
-	out, err := c.Sh(ctx, "find "+CaptureDir+" -maxdepth 1 -type f -name '*.fstrm' | sort")
-	if err != nil {
-		return nil, err
-	}
-	files := strings.Fields(out)
-	sort.Strings(files)
-	return files, nil
 }
 
 // ReadFile copies a file out of the container. It runs cat rather than the copy API, which

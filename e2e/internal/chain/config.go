@@ -45,7 +45,7 @@ const namedConf = `options {
 	fstrm-set-output-queue-size 1024;
 };
 controls { };
-zone "example.test" { type primary; file "/etc/dnstapkit-e2e/example.test.db"; };
+zone "example.test" { type primary; file "/etc/dnstapkit-e2e/example.test.db"; allow-transfer { any; }; };
 zone "refused.test" { type primary; file "/etc/dnstapkit-e2e/refused.test.db"; allow-query { none; }; };
 zone "fwd.test" { type forward; forward only; forwarders { 127.0.0.1 port 5300; }; };
 `
