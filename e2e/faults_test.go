@@ -84,11 +84,15 @@ func mustCapture(t *testing.T, ctr *chain.Container, want []tapKey) {
 func finish(t *testing.T, ctr *chain.Container) (c capture, files map[string][]byte, success, dropped uint64) {
 	t.Helper()
 	ctx := context.Background()
-	success, dropped, err := ctr.DnstapStats(ctx)
-	if err != nil {
-		t.Fatalf("named's dnstap counters: %v", err)
+	if ctr.Flavor.Stats {
+		var err error
+		if success, dropped, err = ctr.DnstapStats(ctx); err != nil {
+			t.Fatalf("named's dnstap counters: %v", err)
+		}
+		t.Logf("named's dnstap counters: %d written to its queue, %d dropped", success, dropped)
+	} else {
+		t.Logf("%s has no statistics channel: named's drops read as 0, so every message must arrive", ctr.Flavor.Name)
 	}
-	t.Logf("named's dnstap counters: %d written to its queue, %d dropped", success, dropped)
 	done := chainPhase(t, "stop named, then the collector")
 	if err := ctr.StopNamed(ctx); err != nil {
 		t.Fatal(err)
@@ -97,7 +101,7 @@ func finish(t *testing.T, ctr *chain.Container) (c capture, files map[string][]b
 		t.Fatal(err)
 	}
 	done()
-	files, err = readCapture(ctx, ctr, true)
+	files, err := readCapture(ctx, ctr, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,6 +257,11 @@ func testCollectorRestart(t *testing.T, flavor string) {
 	// Frame Streams thread threw away with no socket to write to; what it dropped is missing too.
 	captured := uint64(len(c.msgs) + c.priming)
 	lost := uint64(len(missing))
+	if !ctr.Flavor.Stats {
+		t.Logf("lost frames: %d of the %d sent while the collector was down (%s has no counters to account for them)",
+			lost, len(during), ctr.Flavor.Name)
+		return
+	}
 	if success+dropped != captured+lost {
 		t.Errorf("named queued %d and dropped %d messages; the capture holds %d and %d are missing: %d unaccounted",
 			success, dropped, captured, lost, int64(success+dropped)-int64(captured+lost))
@@ -291,7 +300,7 @@ func testNamedRestart(t *testing.T, flavor string) {
 	c, _, success, dropped := finish(t, ctr)
 	assertExact(t, c, want, dropped)
 	// The counters are the new named's: it queued exactly the messages of the second batch.
-	if success != uint64(len(after)) {
+	if ctr.Flavor.Stats && success != uint64(len(after)) {
 		t.Errorf("the restarted named queued %d dnstap messages, want %d (the batch after the restart)", success, len(after))
 	}
 }
