@@ -79,7 +79,7 @@ func TestNamedConfCarriesSnippet(t *testing.T) {
 	if !strings.Contains(NamedConf, DnstapSnippet) {
 		t.Fatal("named.conf does not contain named.conf.dnstap verbatim")
 	}
-	for _, want := range []string{"dnstap { client; auth; };", `dnstap-output unix "/run/named/dnstap.sock";`} {
+	for _, want := range []string{"dnstap { client; auth; };", `dnstap-output unix "/var/cache/bind/dnstap.sock";`} {
 		if !strings.Contains(DnstapSnippet, want) {
 			t.Errorf("named.conf.dnstap lacks %q", want)
 		}

@@ -36,6 +36,10 @@ var toolchain = []string{"build-essential", "pkg-config", "libtool", "ca-certifi
 // dnstapDeps are the libraries --enable-dnstap needs.
 var dnstapDeps = []string{"libfstrm-dev", "libprotobuf-c-dev", "protobuf-c-compiler"}
 
+// statsDeps give named its statistics channel (XML and JSON): the dnstap counters
+// (DNSTAPsuccess, DNSTAPdropped) that the e2e and load tests read are only there.
+var statsDeps = []string{"libxml2-dev", "libjson-c-dev"}
+
 var versions = []Version{
 	{
 		Series:  "9.14",
@@ -45,7 +49,7 @@ var versions = []Version{
 		Configure: []string{"--enable-dnstap", "--sysconfdir=/etc/bind", "--localstatedir=/", "--enable-threads",
 			"--enable-largefile", "--with-libtool", "--enable-shared", "--enable-static", "--with-gnu-ld",
 			"--enable-dnsrps", "--prefix=/usr/local"},
-		BuildDeps: join(toolchain, dnstapDeps, []string{"libssl-dev", "libcap-dev", "python3", "python3-ply"}),
+		BuildDeps: join(toolchain, dnstapDeps, statsDeps, []string{"libssl-dev", "libcap-dev", "python3", "python3-ply"}),
 	},
 	{
 		Series:      "9.16",
@@ -57,7 +61,7 @@ var versions = []Version{
 		// (dnssec-keymgr, dnssec-checkds, dnssec-coverage), which need python3-ply.
 		Configure: join([]string{"--enable-dnstap"}, layout, []string{"--enable-largefile", "--enable-shared",
 			"--enable-static", "--with-gnu-ld", "--enable-dnsrps", "--without-python"}),
-		BuildDeps: join(toolchain, dnstapDeps, []string{"libuv1-dev", "libssl-dev", "libcap-dev"}),
+		BuildDeps: join(toolchain, dnstapDeps, statsDeps, []string{"libuv1-dev", "libssl-dev", "libcap-dev"}),
 	},
 	{
 		Series:      "9.18",
@@ -69,7 +73,7 @@ var versions = []Version{
 		// and ignores --enable-threads and --with-libtool (so they are left out).
 		Configure: join([]string{"--enable-dnstap"}, layout, []string{"--enable-largefile", "--enable-shared",
 			"--with-gnu-ld", "--enable-dnsrps", "--enable-dnsrps-dl"}),
-		BuildDeps: join(toolchain, dnstapDeps, []string{"libuv1-dev", "libssl-dev", "libcap-dev", "libnghttp2-dev"}),
+		BuildDeps: join(toolchain, dnstapDeps, statsDeps, []string{"libuv1-dev", "libssl-dev", "libcap-dev", "libnghttp2-dev"}),
 	},
 	{
 		Series:  "9.20",
@@ -83,7 +87,7 @@ var versions = []Version{
 		// 9.20 needs liburcu (userspace RCU); --enable-dnsrps needs --enable-dnsrps-dl as in 9.18.
 		Configure: join([]string{"--enable-dnstap"}, layout, []string{"--enable-largefile", "--enable-shared",
 			"--with-gnu-ld", "--enable-dnsrps", "--enable-dnsrps-dl"}),
-		BuildDeps: join(toolchain, dnstapDeps, []string{"libuv1-dev", "libssl-dev", "libcap-dev", "libnghttp2-dev", "liburcu-dev"}),
+		BuildDeps: join(toolchain, dnstapDeps, statsDeps, []string{"libuv1-dev", "libssl-dev", "libcap-dev", "libnghttp2-dev", "liburcu-dev"}),
 	},
 }
 

@@ -15,7 +15,7 @@
 // output still fails after the drain deadline, counted as lost and logged.
 //
 //	c, err := collector.New(collector.Config{Output: "/var/log/dnstap/%Y%m%d.fstrm", TimeNames: collector.NamesUTC}, logger)
-//	ln, err := collector.ListenUnix("/run/named/dnstap.sock", collector.SocketOptions{Mode: 0o660, Group: "bind"})
+//	ln, err := collector.ListenUnix("/var/cache/bind/dnstap.sock", collector.SocketOptions{Mode: 0o660, Group: "bind"})
 //	go func() { <-hup; c.Rotate() }()
 //	err = c.Serve(ctx, ln) // returns when ctx is done and everything is drained and closed
 package collector

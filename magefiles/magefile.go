@@ -16,6 +16,10 @@ import (
 	"github.com/dnstapkit/dnstapkit/internal/devtool"
 )
 
+// Aliases lets `go tool mage e2e` name the E2E target the way people type it (mage lists it
+// as e2E).
+var Aliases = map[string]any{"e2e": E2E}
+
 // Bench groups the benchmarks that time dnstapkit against the programs it replaces.
 type Bench mg.Namespace
 

@@ -21,10 +21,10 @@ func TestResolve(t *testing.T) {
 	}{
 		{
 			name: "fstrm_capture command line",
-			args: strings.Fields("-t protobuf:dnstap.Dnstap -u /run/named/dnstap.sock -w /var/log/dnstap/%Y%m%d.fstrm -s 86400 --gmtime -b 131072 -c 10"),
+			args: strings.Fields("-t protobuf:dnstap.Dnstap -u /var/cache/bind/dnstap.sock -w /var/log/dnstap/%Y%m%d.fstrm -s 86400 --gmtime -b 131072 -c 10"),
 			check: func(t *testing.T, s settings) {
 				c := s.cfg
-				if c.ContentType != collector.DefaultContentType || s.units[0] != "/run/named/dnstap.sock" || c.Output != "/var/log/dnstap/%Y%m%d.fstrm" ||
+				if c.ContentType != collector.DefaultContentType || s.units[0] != "/var/cache/bind/dnstap.sock" || c.Output != "/var/log/dnstap/%Y%m%d.fstrm" ||
 					c.RotateEvery != 24*time.Hour || c.TimeNames != collector.NamesUTC || c.ReadBufferSize != 131072 || c.MaxConns != 10 {
 					t.Errorf("%+v", s)
 				}

@@ -9,7 +9,7 @@
 //
 // The container starts from a plain distro image (internal/baseimage), installs the .deb
 // with `apt-get install ./x.deb` (so its dependencies come from the distro's archive, as on
-// a real machine), starts a dnstap collector on /run/named/dnstap.sock as the bind user
+// a real machine), starts a dnstap collector on /var/cache/bind/dnstap.sock as the bind user
 // (fstrm_capture from fstrm-bin, or the binary given to WithCollector, which takes the same
 // flags), then named in the foreground of the log. Ports 53/udp and 53/tcp are mapped.
 package bindcontainer

@@ -39,7 +39,7 @@ import (
 
 // Paths inside the container.
 const (
-	SocketPath   = "/run/named/dnstap.sock" // named's dnstap-output, the collector's -u
+	SocketPath   = "/var/cache/bind/dnstap.sock" // named's dnstap-output, the collector's -u
 	CaptureDir   = "/var/log/dnstap"        // the collector's output directory
 	LogDir       = "/var/log/e2e"           // program logs (outside CaptureDir, which may fill up)
 	NamedLog     = LogDir + "/named.log"

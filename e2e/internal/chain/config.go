@@ -37,7 +37,7 @@ const namedConf = `options {
 	notify no;
 	minimal-responses no;
 	dnstap { all; };
-	dnstap-output unix "/run/named/dnstap.sock";
+	dnstap-output unix "/var/cache/bind/dnstap.sock";
 	dnstap-identity "e2e";
 	fstrm-set-flush-timeout 1;
 	fstrm-set-reopen-interval 1;
