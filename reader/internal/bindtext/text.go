@@ -35,6 +35,20 @@ var typeNameArr = func() (a [263]string) {
 	return a
 }()
 
+// TypeNames returns a copy of the type mnemonics BIND 9.18 prints in message text
+// (dns_rdatatype_totext), keyed by type number. Types not in it print as TYPEnnn.
+func TypeNames() map[uint16]string {
+	m := make(map[uint16]string, len(typeNames))
+	for t, n := range typeNames {
+		m[t] = n
+	}
+	return m
+}
+
+// AppendClass appends BIND's text for a class (dns_rdataclass_totext): "IN", "CH", ...,
+// or "CLASSnnn".
+func AppendClass(dst []byte, c uint16) []byte { return appendClass(dst, c) }
+
 // appendType is dns_rdatatype_totext: the mnemonic, or TYPEnnn.
 func appendType(dst []byte, t uint16) []byte {
 	if int(t) < len(typeNameArr) {
