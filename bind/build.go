@@ -13,7 +13,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dnstapkit/dnstapkit/internal/baseimage"
@@ -63,7 +62,7 @@ func Build(ctx context.Context, o BuildOptions) (*Result, error) {
 	// Two builds of the same version and distro (two test binaries, two shells) would
 	// share a container name, a cache directory and a .deb: one waits for the other, then
 	// finds its result cached.
-	unlock, err := lockFile(fmt.Sprintf("dnstapkit-bind-build-%s-%s.lock", d.Tag(), v.Series))
+	unlock, err := docker.Lock(fmt.Sprintf("dnstapkit-bind-build-%s-%s.lock", d.Tag(), v.Series))
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +87,7 @@ func Build(ctx context.Context, o BuildOptions) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recipe: %w", err)
 	}
-	key := hashOf(recipeVersion, builder.key, src.SHA256, strings.Join(v.Configure, " "), string(recipe))
+	key := docker.InputHash(recipeVersion, builder.key, src.SHA256, strings.Join(v.Configure, " "), string(recipe))
 	dir := filepath.Join(o.CacheDir, fmt.Sprintf("%s-%s-%s", d.Tag(), src.Release, key))
 	res := &Result{
 		Log:     filepath.Join(dir, "build.log"),
@@ -168,7 +167,7 @@ func ensureBuilder(ctx context.Context, v Version, d baseimage.Distro, progress 
 	sort.Strings(deps)
 	b := builderImage{
 		ref: fmt.Sprintf("dnstapkit/bind-builder:%s-%s", d.Tag(), v.Series),
-		key: hashOf(recipeVersion, baseID, strings.Join(deps, " ")),
+		key: docker.InputHash(recipeVersion, baseID, strings.Join(deps, " ")),
 	}
 	if have, ok, err := docker.Label(ctx, b.ref, baseimage.InputsLabel); err != nil {
 		return b, fmt.Errorf("builder image: %w", err)
@@ -312,29 +311,6 @@ func debArch() string {
 	default:
 		return runtime.GOARCH
 	}
-}
-
-// lockFile takes an exclusive lock on a file in the temporary directory.
-func lockFile(name string) (func(), error) {
-	p := filepath.Join(os.TempDir(), name)
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", p, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", p, err)
-	}
-	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
-
-func hashOf(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 func readLines(path string) ([]string, error) {

@@ -2,8 +2,6 @@ package baseimage
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dnstapkit/dnstapkit/internal/docker"
@@ -73,7 +70,7 @@ func Ensure(ctx context.Context, distro string, opts ...Option) (string, error) 
 	if err := docker.Check(ctx); err != nil {
 		return "", err
 	}
-	unlock, err := lock(d.Tag())
+	unlock, err := docker.Lock("dnstapkit-baseimage-" + d.Tag() + ".lock")
 	if err != nil {
 		return "", err
 	}
@@ -90,7 +87,7 @@ func ensureBase(ctx context.Context, d Distro, o *options) (string, error) {
 	// An image already made from the mirror is reused without asking a registry.
 	m, merr := HostMirrors(d, o.hostRoot)
 	if merr == nil {
-		if ok, err := upToDate(ctx, ref, hashOf(recipe, d.String(), m.Archive, m.Security)); err != nil || ok {
+		if ok, err := upToDate(ctx, ref, docker.InputHash(recipe, d.String(), m.Archive, m.Security)); err != nil || ok {
 			return ref, err
 		}
 	}
@@ -100,7 +97,7 @@ func ensureBase(ctx context.Context, d Distro, o *options) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("base image %s: %w", d, err)
 		}
-		key := hashOf(recipe, d.String(), "pulled", id)
+		key := docker.InputHash(recipe, d.String(), "pulled", id)
 		if ok, err := upToDate(ctx, ref, key); err != nil || ok {
 			return ref, err
 		}
@@ -109,7 +106,7 @@ func ensureBase(ctx context.Context, d Distro, o *options) (string, error) {
 	if merr != nil {
 		return "", fmt.Errorf("base image %s: %w", d, merr)
 	}
-	return ref, debootstrapImport(ctx, d, m, ref, hashOf(recipe, d.String(), m.Archive, m.Security), o)
+	return ref, debootstrapImport(ctx, d, m, ref, docker.InputHash(recipe, d.String(), m.Archive, m.Security), o)
 }
 
 // upToDate reports whether the local image ref carries the inputs label key.
@@ -225,7 +222,7 @@ func ensureSystemd(ctx context.Context, d Distro, base string, o *options) (stri
 	if err != nil {
 		return "", fmt.Errorf("systemd image %s: %w", d, err)
 	}
-	key := hashOf(recipe, "systemd", id)
+	key := docker.InputHash(recipe, "systemd", id)
 	if ok, err := upToDate(ctx, ref, key); err != nil || ok {
 		return ref, err
 	}
@@ -282,30 +279,6 @@ func keyring(d Distro) string {
 		}
 	}
 	return ""
-}
-
-// lock takes an exclusive file lock for the image tag, so two processes (two test
-// binaries, two engineers) do not build the same image at once.
-func lock(tag string) (func(), error) {
-	p := filepath.Join(os.TempDir(), "dnstapkit-baseimage-"+tag+".lock")
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", p, err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", p, err)
-	}
-	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
-
-func hashOf(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // tailWriter keeps the last few KiB written to it, for error messages.
