@@ -18,7 +18,7 @@ import (
 
 // Paths inside the container.
 const (
-	SocketPath   = "/var/cache/bind/dnstap.sock"        // where named sends dnstap (the default named.conf)
+	SocketPath   = "/var/cache/bind/dnstap.sock"   // where named sends dnstap (the default named.conf)
 	CapturePath  = "/var/log/dnstap/capture.fstrm" // what the collector writes
 	NamedLogPath = "/var/log/named.log"            // named -g output
 	CollectorLog = "/var/log/dnstap/collector.log" // the collector's output

@@ -40,8 +40,8 @@ import (
 // Paths inside the container.
 const (
 	SocketPath   = "/var/cache/bind/dnstap.sock" // named's dnstap-output, the collector's -u
-	CaptureDir   = "/var/log/dnstap"        // the collector's output directory
-	LogDir       = "/var/log/e2e"           // program logs (outside CaptureDir, which may fill up)
+	CaptureDir   = "/var/log/dnstap"             // the collector's output directory
+	LogDir       = "/var/log/e2e"                // program logs (outside CaptureDir, which may fill up)
 	NamedLog     = LogDir + "/named.log"
 	CollectorLog = LogDir + "/collector.log"
 	UpstreamLog  = LogDir + "/upstream.log"
