@@ -11,10 +11,17 @@ import (
 	"time"
 )
 
-// Unit runs go vet and every unit test of the module (not the e2e suite, which needs the
+// Unit checks gofmt, runs go vet and every unit test of the module (not the e2e suite, which needs the
 // e2e build tag).
 func Unit(ctx context.Context) error {
 	defer phase("unit tests")()
+	out, err := exec.CommandContext(ctx, "gofmt", "-l", ".").Output()
+	if err != nil {
+		return fmt.Errorf("gofmt: %w", err)
+	}
+	if files := strings.TrimSpace(string(out)); files != "" {
+		return fmt.Errorf("gofmt: not formatted (run gofmt -w):\n%s", files)
+	}
 	if err := run(ctx, nil, "go", "vet", "./..."); err != nil {
 		return fmt.Errorf("go vet: %w", err)
 	}
