@@ -124,9 +124,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("dnstap-reader", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		x, p, y, js, follow, showVersion       bool
-		types, qnames, qtypes, rcodes, clients string
-		since, until                           string
+		x, p, y, js, follow, showVersion bool
+		ff                               filterFlags
 	)
 	fs.BoolVar(&x, "x", false, "")
 	fs.BoolVar(&p, "p", false, "")
@@ -136,13 +135,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&follow, "follow", false, "")
 	fs.BoolVar(&showVersion, "version", false, "")
 	fs.Bool("m", false, "") // dnstap-read's memory tracing: accepted and ignored
-	fs.StringVar(&types, "type", "", "")
-	fs.StringVar(&qnames, "qname", "", "")
-	fs.StringVar(&qtypes, "qtype", "", "")
-	fs.StringVar(&rcodes, "rcode", "", "")
-	fs.StringVar(&clients, "client", "", "")
-	fs.StringVar(&since, "since", "", "")
-	fs.StringVar(&until, "until", "", "")
+	ff.register(fs)
 	if err := fs.Parse(expandShort(args)); err != nil {
 		printUsage(stderr)
 		if errors.Is(err, flag.ErrHelp) {
@@ -170,35 +163,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	var err error
 	usage := func(e error) error { return &statusError{code: exitUsage, err: e} }
-	if o.filter.Types, err = reader.ParseTypes(types); err != nil {
+	if o.filter, err = ff.filter(time.Now()); err != nil {
 		return nil, usage(err)
-	}
-	if qnames != "" {
-		for _, q := range strings.Split(qnames, ",") {
-			if q = strings.TrimSpace(q); q != "" {
-				o.filter.QNames = append(o.filter.QNames, q)
-			}
-		}
-	}
-	if o.filter.QTypes, err = reader.ParseQTypes(qtypes); err != nil {
-		return nil, usage(err)
-	}
-	if o.filter.Rcodes, err = reader.ParseRcodes(rcodes); err != nil {
-		return nil, usage(err)
-	}
-	if o.filter.Clients, err = reader.ParsePrefixes(clients); err != nil {
-		return nil, usage(err)
-	}
-	now := time.Now()
-	if since != "" {
-		if o.filter.Since, err = reader.ParseTime(since, now); err != nil {
-			return nil, usage(fmt.Errorf("--since: %w", err))
-		}
-	}
-	if until != "" {
-		if o.filter.Until, err = reader.ParseTime(until, now); err != nil {
-			return nil, usage(fmt.Errorf("--until: %w", err))
-		}
 	}
 	if len(o.files) == 0 {
 		o.files = []string{"-"}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/dnstapkit/dnstapkit/reader"
@@ -65,7 +64,10 @@ func parseStatsFlags(args []string, stderr io.Writer) (*statsOptions, error) {
 	fs.SetOutput(io.Discard)
 	o := &statsOptions{}
 	th := &o.cfg.Thresholds
-	var types, qnames, qtypes, rcodes, clients, since, until, baseline string
+	var (
+		ff       filterFlags
+		baseline string
+	)
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.StringVar(&o.html, "html", "", "")
 	fs.IntVar(&o.cfg.TopN, "top", 10, "")
@@ -86,13 +88,7 @@ func parseStatsFlags(args []string, stderr io.Writer) (*statsOptions, error) {
 	fs.Uint64Var(&th.MinClientQueries, "min-client-queries", d.MinClientQueries, "")
 	fs.Float64Var(&th.BurstFactor, "burst-factor", d.BurstFactor, "")
 	fs.Float64Var(&th.BurstMinQPS, "burst-min-qps", d.BurstMinQPS, "")
-	fs.StringVar(&types, "type", "", "")
-	fs.StringVar(&qnames, "qname", "", "")
-	fs.StringVar(&qtypes, "qtype", "", "")
-	fs.StringVar(&rcodes, "rcode", "", "")
-	fs.StringVar(&clients, "client", "", "")
-	fs.StringVar(&since, "since", "", "")
-	fs.StringVar(&until, "until", "", "")
+	ff.register(fs)
 	usage := func(err error) error { return &statusError{code: exitUsage, err: err} }
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprint(stderr, statsUsage)
@@ -124,46 +120,15 @@ func parseStatsFlags(args []string, stderr io.Writer) (*statsOptions, error) {
 		return nil, usage(fmt.Errorf("invalid --burst-factor %g or --burst-min-qps %g: must be above 1 and above 0", th.BurstFactor, th.BurstMinQPS))
 	}
 	var err error
-	if o.filter.Types, err = reader.ParseTypes(types); err != nil {
+	if o.filter, err = ff.filter(time.Now()); err != nil {
 		return nil, usage(err)
 	}
-	o.filter.QNames = splitComma(qnames)
-	if o.filter.QTypes, err = reader.ParseQTypes(qtypes); err != nil {
-		return nil, usage(err)
-	}
-	if o.filter.Rcodes, err = reader.ParseRcodes(rcodes); err != nil {
-		return nil, usage(err)
-	}
-	if o.filter.Clients, err = reader.ParsePrefixes(clients); err != nil {
-		return nil, usage(err)
-	}
-	now := time.Now()
-	if since != "" {
-		if o.filter.Since, err = reader.ParseTime(since, now); err != nil {
-			return nil, usage(fmt.Errorf("--since: %w", err))
-		}
-	}
-	if until != "" {
-		if o.filter.Until, err = reader.ParseTime(until, now); err != nil {
-			return nil, usage(fmt.Errorf("--until: %w", err))
-		}
-	}
-	o.baseline = splitComma(baseline)
+	o.baseline = reader.SplitList(baseline)
 	o.files = fs.Args()
 	if len(o.files) == 0 {
 		o.files = []string{"-"}
 	}
 	return o, nil
-}
-
-func splitComma(s string) []string {
-	var out []string
-	for _, x := range strings.Split(s, ",") {
-		if x = strings.TrimSpace(x); x != "" {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
