@@ -189,23 +189,7 @@ func testChain(t *testing.T, flavor string) {
 		t.Logf("named's dnstap counters: %d written to its queue, %d dropped", success, dropped)
 	}
 
-	done = chainPhase(t, "stop named, then the collector")
-	if err := ctr.StopNamed(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctr.StopCollector(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done()
-	files, err := readCapture(ctx, ctr, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name := range files {
-		if strings.HasSuffix(name, ".part") {
-			t.Errorf("%s is left unfinished after the collector stopped", name)
-		}
-	}
+	files := stopAndReadCapture(ctx, t, ctr)
 	capt, err := decodeCapture(files, false)
 	if err != nil {
 		t.Fatal(err)

@@ -93,27 +93,11 @@ func finish(t *testing.T, ctr *chain.Container) (c capture, files map[string][]b
 	} else {
 		t.Logf("%s has no statistics channel: named's drops read as 0, so every message must arrive", ctr.Flavor.Name)
 	}
-	done := chainPhase(t, "stop named, then the collector")
-	if err := ctr.StopNamed(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := ctr.StopCollector(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done()
-	files, err := readCapture(ctx, ctr, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name := range files {
-		if strings.HasSuffix(name, ".part") {
-			t.Errorf("%s is left unfinished after the collector stopped", name)
-		}
-	}
+	files = stopAndReadCapture(ctx, t, ctr)
 	if n, err := ctr.Count(ctx, chain.CollectorLog, "frames lost|stopped with loss"); err != nil || n > 0 {
 		t.Errorf("the collector reports frames it read and lost (%d lines, %v)", n, err)
 	}
-	c, err = decodeCapture(files, false)
+	c, err := decodeCapture(files, false)
 	if err != nil {
 		t.Fatal(err)
 	}

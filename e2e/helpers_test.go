@@ -421,6 +421,31 @@ func listKeys(ks []tapKey) string {
 
 // readCapture copies every capture file (finished, and with partial also .part) out. A
 // .part file can be renamed between the listing and the copy: then it lists again.
+// stopAndReadCapture stops named, then the collector (the reverse of the units' order, so
+// named's last frames reach the collector), and returns the capture files. A .part file left
+// after the collector stopped is an error: every file must be finished (START ... STOP).
+func stopAndReadCapture(ctx context.Context, t *testing.T, ctr *chain.Container) map[string][]byte {
+	t.Helper()
+	done := chainPhase(t, "stop named, then the collector")
+	if err := ctr.StopNamed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctr.StopCollector(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done()
+	files, err := readCapture(ctx, ctr, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range files {
+		if strings.HasSuffix(name, ".part") {
+			t.Errorf("%s is left unfinished after the collector stopped", name)
+		}
+	}
+	return files
+}
+
 func readCapture(ctx context.Context, ctr *chain.Container, partial bool) (map[string][]byte, error) {
 	pattern := "-name '*.fstrm'"
 	if partial {
