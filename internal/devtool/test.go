@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -42,15 +44,53 @@ func Fuzz(ctx context.Context, d time.Duration) error {
 	}
 	for _, t := range targets {
 		fmt.Printf("fuzz: %s %s for %s\n", t.pkg, t.name, d)
-		if err := run(ctx, nil, "go", "test", "-run=^$", "-fuzz=^"+t.name+"$",
-			"-fuzztime="+d.String(), t.pkg); err != nil {
+		err := fuzzOnce(ctx, t, d)
+		if errors.Is(err, errNoCrasher) {
+			// Go 1.26's fuzz coordinator can fail a target at the -fuzztime deadline with
+			// "context deadline exceeded" and no crasher (go.dev/issue/75804, fixed in Go
+			// 1.27). Such a run found nothing; run it once more, and fail if it happens again.
+			fmt.Printf("fuzz: %s %s failed without writing a crasher (go.dev/issue/75804); running it once more\n", t.pkg, t.name)
+			err = fuzzOnce(ctx, t, d)
+		}
+		if err != nil {
 			return fmt.Errorf("fuzz %s %s: %w", t.pkg, t.name, err)
 		}
 	}
 	return nil
 }
 
-type fuzzTarget struct{ pkg, name string }
+// errNoCrasher marks a fuzz run that failed without writing a failing input.
+var errNoCrasher = errors.New("failed without writing a crasher to testdata/fuzz")
+
+// fuzzOnce runs one target for d. A failure that wrote a new file under
+// testdata/fuzz/<target> (a crasher) is returned as is; one that wrote none wraps
+// errNoCrasher.
+func fuzzOnce(ctx context.Context, t fuzzTarget, d time.Duration) error {
+	corpus := filepath.Join(t.dir, "testdata", "fuzz", t.name)
+	before := dirNames(corpus)
+	err := run(ctx, nil, "go", "test", "-run=^$", "-fuzz=^"+t.name+"$", "-fuzztime="+d.String(), t.pkg)
+	if err == nil {
+		return nil
+	}
+	for name := range dirNames(corpus) {
+		if !before[name] {
+			return fmt.Errorf("crasher %s: %w", filepath.Join(corpus, name), err)
+		}
+	}
+	return fmt.Errorf("%w: %w", errNoCrasher, err)
+}
+
+// dirNames returns the names in dir (none when it does not exist).
+func dirNames(dir string) map[string]bool {
+	names := map[string]bool{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return names
+}
+
+type fuzzTarget struct{ pkg, dir, name string }
 
 func fuzzTargets(ctx context.Context) ([]fuzzTarget, error) {
 	out, err := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}} {{.Dir}}", "./...").Output()
@@ -60,14 +100,14 @@ func fuzzTargets(ctx context.Context) ([]fuzzTarget, error) {
 	var targets []fuzzTarget
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
-		pkg, _, _ := strings.Cut(sc.Text(), " ")
+		pkg, dir, _ := strings.Cut(sc.Text(), " ")
 		list, err := exec.CommandContext(ctx, "go", "test", "-list=^Fuzz", pkg).Output()
 		if err != nil {
 			return nil, fmt.Errorf("go test -list %s: %w", pkg, err)
 		}
 		for _, l := range strings.Split(string(list), "\n") {
 			if strings.HasPrefix(l, "Fuzz") {
-				targets = append(targets, fuzzTarget{pkg, strings.TrimSpace(l)})
+				targets = append(targets, fuzzTarget{pkg, dir, strings.TrimSpace(l)})
 			}
 		}
 	}
