@@ -85,11 +85,14 @@ func bindAccepts(b []byte, d *DNS) bool {
 				if soas > 1 {
 					return false
 				}
-				e1, ok := skipName(b, rd)
-				if !ok || e1 > off {
+				// BIND reads rdata names with the buffer's end at the rdata's end: a
+				// pointer may go back anywhere, but the labels it leads to must end
+				// before the rdata does.
+				e1, ok := skipName(b[:off], rd)
+				if !ok {
 					return false
 				}
-				e2, ok := skipName(b, e1)
+				e2, ok := skipName(b[:off], e1)
 				if !ok || e2+20 != off {
 					return false
 				}

@@ -359,6 +359,13 @@ func craftedCases() []struct {
 		{"no-question", msgSpec{id: 43, flags: qr, sections: [3][]rrSpec{nil, {a("t.", 1, 10, 0, 0, 1)}, {a("t.", 1, 10, 0, 0, 2)}}}},
 		{"short-header", msgSpec{id: 44, counts: &[4]uint16{0, 0, 0, 0}, trailer: nil}},
 		{"rdlength-past-end", msgSpec{id: 45, sections: [3][]rrSpec{{{name: "v.", typ: 1, class: 1, rdata: []byte{1, 2, 3, 4}, rdlenOverrid: 9}}}}},
+		// The SOA's TTL (offset 25) reads as a 63-byte label; RNAME "x" points to it, so
+		// its labels run on past the rdata to a root byte in the trailer: a valid name in
+		// the message, not within the rdata, where BIND reads it (found by FuzzBINDAccepts).
+		{"soa-rname-past-rdata", msgSpec{id: 46, flags: qr | 0x0400, question: []rrSpec{q("t.", 6)},
+			sections: [3][]rrSpec{nil, {{rawName: []byte{0xc0, 12}, typ: 6, class: 1, ttl: 0x3f000000,
+				rdata: cat([]byte{0xc0, 12}, []byte{1, 'x', 0xc0, 25}, u32(1), u32(2), u32(3), u32(4), u32(5))}}},
+			trailer: append(bytes.Repeat([]byte{'z'}, 32), 0)}},
 	}
 }
 
@@ -464,6 +471,7 @@ func TestErrors(t *testing.T) {
 		"header-only": true, "no-question": true,
 		"rrsig-labels-zero": true, "many-questions-repeated": true, "rrsig-labels-below-signer": true,
 		"svcb-bad-order": true, "svcb-bad-dohpath": true, "svcb-mandatory-missing": true,
+		"soa-rname-past-rdata": true,
 	}
 	for _, c := range craftedCases() {
 		t.Run(c.name, func(t *testing.T) {
