@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -44,13 +47,14 @@ func Fuzz(ctx context.Context, d time.Duration) error {
 	}
 	for _, t := range targets {
 		fmt.Printf("fuzz: %s %s for %s\n", t.pkg, t.name, d)
-		err := fuzzOnce(ctx, t, d)
-		if errors.Is(err, errNoCrasher) {
+		out, err := fuzzOnce(ctx, t, d.String())
+		if n, ok := deadlineRace(out, err); ok {
 			// Go 1.26's fuzz coordinator can fail a target at the -fuzztime deadline with
 			// "context deadline exceeded" and no crasher (go.dev/issue/75804, fixed in Go
-			// 1.27). Such a run found nothing; run it once more, and fail if it happens again.
-			fmt.Printf("fuzz: %s %s failed without writing a crasher (go.dev/issue/75804); running it once more\n", t.pkg, t.name)
-			err = fuzzOnce(ctx, t, d)
+			// 1.27). Such a run found nothing. The same work as a count (-fuzztime=Nx) makes
+			// no deadline, so it cannot meet that race; a crasher still fails it.
+			fmt.Printf("fuzz: %s %s failed at its deadline without a crasher (go.dev/issue/75804); running its %d execs again as a count\n", t.pkg, t.name, n)
+			_, err = fuzzOnce(ctx, t, fmt.Sprintf("%dx", n))
 		}
 		if err != nil {
 			return fmt.Errorf("fuzz %s %s: %w", t.pkg, t.name, err)
@@ -62,23 +66,51 @@ func Fuzz(ctx context.Context, d time.Duration) error {
 // errNoCrasher marks a fuzz run that failed without writing a failing input.
 var errNoCrasher = errors.New("failed without writing a crasher to testdata/fuzz")
 
-// fuzzOnce runs one target for d. A failure that wrote a new file under
+// fuzzOnce runs one target with the -fuzztime budget (a duration, or a count "Nx"), its
+// output going to stdout and into out. A failure that wrote a new file under
 // testdata/fuzz/<target> (a crasher) is returned as is; one that wrote none wraps
 // errNoCrasher.
-func fuzzOnce(ctx context.Context, t fuzzTarget, d time.Duration) error {
+func fuzzOnce(ctx context.Context, t fuzzTarget, budget string) (out []byte, err error) {
 	corpus := filepath.Join(t.dir, "testdata", "fuzz", t.name)
 	before := dirNames(corpus)
-	err := run(ctx, nil, "go", "test", "-run=^$", "-fuzz=^"+t.name+"$", "-fuzztime="+d.String(), t.pkg)
-	if err == nil {
-		return nil
+	var buf bytes.Buffer
+	w := io.MultiWriter(os.Stdout, &buf) // one writer for both, so one goroutine writes at a time
+	cmd := exec.CommandContext(ctx, "go", "test", "-run=^$", "-fuzz=^"+t.name+"$", "-fuzztime="+budget, t.pkg)
+	cmd.Dir = t.dir
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Run(); err != nil {
+		for name := range dirNames(corpus) {
+			if !before[name] {
+				return buf.Bytes(), fmt.Errorf("crasher %s: %w", filepath.Join(corpus, name), err)
+			}
+		}
+		return buf.Bytes(), fmt.Errorf("%w: %w", errNoCrasher, err)
 	}
-	for name := range dirNames(corpus) {
-		if !before[name] {
-			return fmt.Errorf("crasher %s: %w", filepath.Join(corpus, name), err)
+	return buf.Bytes(), nil
+}
+
+// execsLine is the fuzzer's progress line, e.g. "fuzz: elapsed: 9s, execs: 88956 (7648/sec), ...".
+var execsLine = regexp.MustCompile(`(?m)^fuzz: elapsed: \S+, execs: (\d+) `)
+
+// deadlineRace reports whether a failed run is go.dev/issue/75804 (no crasher, and the
+// coordinator's "context deadline exceeded"), and if so the executions it reached, at
+// least minRaceExecs.
+func deadlineRace(out []byte, err error) (execs int, ok bool) {
+	if !errors.Is(err, errNoCrasher) || !bytes.Contains(out, []byte("\n    context deadline exceeded\n")) {
+		return 0, false
+	}
+	execs = minRaceExecs
+	if m := execsLine.FindAllSubmatch(out, -1); m != nil {
+		if n, err := strconv.Atoi(string(m[len(m)-1][1])); err == nil && n > execs {
+			execs = n
 		}
 	}
-	return fmt.Errorf("%w: %w", errNoCrasher, err)
+	return execs, true
 }
+
+// minRaceExecs is the rerun's count when the failed run reached fewer executions, or printed
+// no progress line (a -fuzztime under 3 s).
+const minRaceExecs = 1000
 
 // dirNames returns the names in dir (none when it does not exist).
 func dirNames(dir string) map[string]bool {
