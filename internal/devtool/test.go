@@ -50,10 +50,10 @@ func Fuzz(ctx context.Context, d time.Duration) error {
 		out, err := fuzzOnce(ctx, t, d.String())
 		if n, ok := deadlineRace(out, err); ok {
 			// Go 1.26's fuzz coordinator can fail a target at the -fuzztime deadline with
-			// "context deadline exceeded" and no crasher (go.dev/issue/75804, fixed in Go
+			// "context deadline exceeded" and no crasher (golang/go#75804, fixed in Go
 			// 1.27). Such a run found nothing. The same work as a count (-fuzztime=Nx) makes
 			// no deadline, so it cannot meet that race; a crasher still fails it.
-			fmt.Printf("fuzz: %s %s failed at its deadline without a crasher (go.dev/issue/75804); running its %d execs again as a count\n", t.pkg, t.name, n)
+			fmt.Printf("fuzz: %s %s failed at its deadline without a crasher (golang/go#75804); running its %d execs again as a count\n", t.pkg, t.name, n)
 			_, err = fuzzOnce(ctx, t, fmt.Sprintf("%dx", n))
 		}
 		if err != nil {
@@ -92,7 +92,7 @@ func fuzzOnce(ctx context.Context, t fuzzTarget, budget string) (out []byte, err
 // execsLine is the fuzzer's progress line, e.g. "fuzz: elapsed: 9s, execs: 88956 (7648/sec), ...".
 var execsLine = regexp.MustCompile(`(?m)^fuzz: elapsed: \S+, execs: (\d+) `)
 
-// deadlineRace reports whether a failed run is go.dev/issue/75804 (no crasher, and the
+// deadlineRace reports whether a failed run is golang/go#75804 (no crasher, and the
 // coordinator's "context deadline exceeded"), and if so the executions it reached, at
 // least minRaceExecs.
 func deadlineRace(out []byte, err error) (execs int, ok bool) {
