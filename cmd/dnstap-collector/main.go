@@ -43,7 +43,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return exitOK
 	}
 	if s.version {
-		fmt.Fprintf(stdout, "dnstap-collector %s (commit %s)\n", orDev(version), orDev(commit))
+		fmt.Fprintf(stdout, "dnstap-collector %s (commit %s, %s)\n", orDev(version), orDev(commit), runtime.Version())
 		return exitOK
 	}
 	if err != nil {

@@ -204,7 +204,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, errVersion) {
-		fmt.Fprintf(stdout, "dnstap-reader %s (%s)\n", orUnknown(version), orUnknown(commit))
+		fmt.Fprintf(stdout, "dnstap-reader %s (%s, %s)\n", orUnknown(version), orUnknown(commit), runtime.Version())
 		return nil
 	}
 	if err != nil {
