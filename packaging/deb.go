@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"os"
@@ -102,6 +103,10 @@ func BuildDeb(ctx context.Context, s Spec) (string, error) {
 	if _, err := os.Stat(bin); err != nil {
 		return "", fmt.Errorf("build deb %s: binary: %w", s.Name, err)
 	}
+	built, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return "", fmt.Errorf("build deb %s: Go version of %s: %w", s.Name, bin, err)
+	}
 	help := s.Help
 	if help == nil {
 		if help, err = helpText(ctx, bin, s.Name); err != nil {
@@ -121,7 +126,7 @@ func BuildDeb(ctx context.Context, s Spec) (string, error) {
 	if err := writeGzip(filepath.Join(gen, s.Name+"."+doc.section+".gz"), man.Roff()); err != nil {
 		return "", fmt.Errorf("build deb %s: man page: %w", s.Name, err)
 	}
-	if err := writeGzip(filepath.Join(gen, "changelog.gz"), changelog(s.Name, s.Version, s.Time)); err != nil {
+	if err := writeGzip(filepath.Join(gen, "changelog.gz"), changelog(s.Name, s.Version, built.GoVersion, s.Time)); err != nil {
 		return "", fmt.Errorf("build deb %s: changelog: %w", s.Name, err)
 	}
 
@@ -256,12 +261,14 @@ func helpText(ctx context.Context, bin, name string) ([]byte, error) {
 	return out, nil
 }
 
-// changelog is a one-entry Debian changelog for a package built from the repository.
-func changelog(name, version string, t time.Time) []byte {
+// changelog is a one-entry Debian changelog for a package built from the repository with
+// the Go release goVersion.
+func changelog(name, version, goVersion string, t time.Time) []byte {
 	return []byte(fmt.Sprintf("%s (%s) unstable; urgency=medium\n\n"+
-		"  * Built from the dnstapkit repository; see its git history for changes.\n\n"+
+		"  * Built from the dnstapkit repository; see its git history for changes.\n"+
+		"  * Compiled with %s.\n\n"+
 		" -- dnstapkit maintainers <dnstapkit@users.noreply.github.com>  %s\n",
-		name, version, t.UTC().Format(time.RFC1123Z)))
+		name, version, goVersion, t.UTC().Format(time.RFC1123Z)))
 }
 
 // writeGzip writes data gzipped at the best compression with an empty header (no name, no

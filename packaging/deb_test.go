@@ -2,9 +2,11 @@ package packaging
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,6 +158,42 @@ func TestBuildDebContents(t *testing.T) {
 	}
 }
 
+// TestBuildDebChangelog unpacks the changelog of each package: one entry with the version,
+// the Go release that built the binary (the go command's, which built the placeholder) and
+// SOURCE_DATE_EPOCH.
+func TestBuildDebChangelog(t *testing.T) {
+	goVersion, err := exec.Command("go", "env", "GOVERSION").Output()
+	if err != nil {
+		t.Fatalf("go env GOVERSION: %v", err)
+	}
+	for _, name := range Names {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			dpkgDeb(t, "-x", build(t, name, testTime), root)
+			f, err := os.Open(filepath.Join(root, "usr", "share", "doc", name, "changelog.gz"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := name + " (1.2.3) unstable; urgency=medium\n\n" +
+				"  * Built from the dnstapkit repository; see its git history for changes.\n" +
+				"  * Compiled with " + strings.TrimSpace(string(goVersion)) + ".\n\n" +
+				" -- dnstapkit maintainers <dnstapkit@users.noreply.github.com>  Thu, 20 Aug 2026 10:15:00 +0000\n"
+			if string(got) != want {
+				t.Errorf("changelog:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
 // TestBuildDebCompression checks the members are gzip and xz, which every dpkg from Ubuntu 18.04 on
 // reads (zstd is not: dpkg 1.19 cannot unpack it).
 func TestBuildDebCompression(t *testing.T) {
@@ -194,6 +232,10 @@ func TestBuildDebReproducible(t *testing.T) {
 }
 
 func TestBuildDebErrors(t *testing.T) {
+	scriptDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(scriptDir, "dnstap-reader"), []byte("#!/bin/sh\necho usage\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		spec Spec
@@ -203,6 +245,7 @@ func TestBuildDebErrors(t *testing.T) {
 		{"version", Spec{Name: "dnstap-reader", Version: "v1.0", Time: testTime}, `invalid version "v1.0"`},
 		{"no time", Spec{Name: "dnstap-reader", Version: "1.0"}, "no time given"},
 		{"no binary", Spec{Name: "dnstap-reader", Version: "1.0", Time: testTime, Root: "..", BinDir: t.TempDir()}, "binary:"},
+		{"not a Go binary", Spec{Name: "dnstap-reader", Version: "1.0", Time: testTime, Root: "..", BinDir: scriptDir}, "Go version of "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
