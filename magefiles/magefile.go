@@ -4,6 +4,9 @@
 //
 // Knobs (environment): VERSION (default: git describe), GOARCH (default: the host's),
 // FUZZTIME (per fuzz target in `test`, default 10s), CI (true: a missing Docker fails e2e).
+//
+// Every go command the targets run uses devtool.Toolchain (GOTOOLCHAIN), whatever Go runs
+// mage itself: the binaries that ship are built, tested and scanned with it.
 package main
 
 import (
@@ -15,6 +18,12 @@ import (
 
 	"github.com/dnstapkit/dnstapkit/internal/devtool"
 )
+
+func init() {
+	if err := devtool.PinToolchain(); err != nil {
+		panic(err)
+	}
+}
 
 // Aliases lets `go tool mage e2e` name the E2E target the way people type it (mage lists it
 // as e2E).

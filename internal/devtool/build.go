@@ -19,8 +19,9 @@ type BuildOptions struct {
 	OutDir string // directory the binaries are written to, created if missing
 }
 
-// Build compiles every program in Binaries as a static (CGO_ENABLED=0), trimmed binary
-// with the version and commit from git stamped into main.version and main.commit.
+// Build compiles every program in Binaries with Toolchain as a static (CGO_ENABLED=0),
+// trimmed and stripped binary with the version and commit from git stamped into
+// main.version and main.commit.
 func Build(ctx context.Context, o BuildOptions) error {
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fmt.Errorf("build: %w", err)
@@ -31,14 +32,12 @@ func Build(ctx context.Context, o BuildOptions) error {
 		if _, err := os.Stat(pkg); err != nil {
 			return fmt.Errorf("build %s: %w", name, err)
 		}
-		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", ldflags,
-			"-o", filepath.Join(o.OutDir, name), pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		env := []string{"CGO_ENABLED=0"}
 		if o.GOARCH != "" {
-			cmd.Env = append(cmd.Env, "GOOS=linux", "GOARCH="+o.GOARCH)
+			env = append(env, "GOOS=linux", "GOARCH="+o.GOARCH)
 		}
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
+		if err := runGo(ctx, env, "build", "-trimpath", "-ldflags", ldflags,
+			"-o", filepath.Join(o.OutDir, name), pkg); err != nil {
 			return fmt.Errorf("build %s: %w", name, err)
 		}
 	}

@@ -1,7 +1,13 @@
 package devtool
 
 import (
+	"context"
+	"debug/buildinfo"
+	"fmt"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +36,33 @@ func TestAptPackages(t *testing.T) {
 	for _, want := range []string{"bind9", "bind9-dnsutils", "fstrm-bin", "dnsperf"} {
 		if !seen[want] {
 			t.Errorf("AptPackages: %q missing from .ci/apt-packages", want)
+		}
+	}
+}
+
+// TestBuildToolchain builds the binaries as `go tool mage build` does and checks that each
+// was built by Toolchain and says so in --version.
+func TestBuildToolchain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binaries")
+	}
+	t.Chdir("../..") // Build works from the repository root
+	dir := t.TempDir()
+	if err := Build(context.Background(), BuildOptions{OutDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Binaries {
+		bin := filepath.Join(dir, name)
+		bi, err := buildinfo.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bi.GoVersion != Toolchain {
+			t.Errorf("%s built with %s, want %s", name, bi.GoVersion, Toolchain)
+		}
+		out, err := exec.Command(bin, "--version").Output()
+		if want := fmt.Sprintf(" %s)\n", Toolchain); err != nil || !strings.HasSuffix(string(out), want) {
+			t.Errorf("%s --version: %q, %v; want it to end in %q", name, out, err, want)
 		}
 	}
 }

@@ -6,12 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -27,10 +24,10 @@ func Unit(ctx context.Context) error {
 	if files := strings.TrimSpace(string(out)); files != "" {
 		return fmt.Errorf("gofmt: not formatted (run gofmt -w):\n%s", files)
 	}
-	if err := run(ctx, nil, "go", "vet", "./..."); err != nil {
+	if err := runGo(ctx, nil, "vet", "./..."); err != nil {
 		return fmt.Errorf("go vet: %w", err)
 	}
-	if err := run(ctx, nil, "go", "test", "-count=1", "-timeout=20m", "./..."); err != nil {
+	if err := runGo(ctx, nil, "test", "-count=1", "-timeout=20m", "./..."); err != nil {
 		return fmt.Errorf("unit tests: %w", err)
 	}
 	return nil
@@ -39,6 +36,11 @@ func Unit(ctx context.Context) error {
 // Fuzz runs every native fuzz target (func FuzzXxx) of the module for d each, one at a time,
 // starting from its seed corpus and testdata/fuzz. A crasher is written to testdata/fuzz by
 // go test and fails the run.
+//
+// The runs use Toolchain, whose fuzz coordinator no longer fails a target at its -fuzztime
+// deadline with a bare "context deadline exceeded" (golang/go#75804, fixed in Go 1.27): a
+// failure without a crasher is a real failure (a failing seed, a fuzz function that
+// does not compile) and is reported as such.
 func Fuzz(ctx context.Context, d time.Duration) error {
 	defer phase("fuzz")()
 	targets, err := fuzzTargets(ctx)
@@ -47,16 +49,7 @@ func Fuzz(ctx context.Context, d time.Duration) error {
 	}
 	for _, t := range targets {
 		fmt.Printf("fuzz: %s %s for %s\n", t.pkg, t.name, d)
-		out, err := fuzzOnce(ctx, t, d.String())
-		if n, ok := deadlineRace(out, err); ok {
-			// Go 1.26's fuzz coordinator can fail a target at the -fuzztime deadline with
-			// "context deadline exceeded" and no crasher (golang/go#75804, fixed in Go
-			// 1.27). Such a run found nothing. The same work as a count (-fuzztime=Nx) makes
-			// no deadline, so it cannot meet that race; a crasher still fails it.
-			fmt.Printf("fuzz: %s %s failed at its deadline without a crasher (golang/go#75804); running its %d execs again as a count\n", t.pkg, t.name, n)
-			_, err = fuzzOnce(ctx, t, fmt.Sprintf("%dx", n))
-		}
-		if err != nil {
+		if err := fuzzOnce(ctx, t, d.String()); err != nil {
 			return fmt.Errorf("fuzz %s %s: %w", t.pkg, t.name, err)
 		}
 	}
@@ -67,50 +60,24 @@ func Fuzz(ctx context.Context, d time.Duration) error {
 var errNoCrasher = errors.New("failed without writing a crasher to testdata/fuzz")
 
 // fuzzOnce runs one target with the -fuzztime budget (a duration, or a count "Nx"), its
-// output going to stdout and into out. A failure that wrote a new file under
-// testdata/fuzz/<target> (a crasher) is returned as is; one that wrote none wraps
-// errNoCrasher.
-func fuzzOnce(ctx context.Context, t fuzzTarget, budget string) (out []byte, err error) {
+// output going to stdout. A failure that wrote a new file under testdata/fuzz/<target> (a
+// crasher) names that file; one that wrote none wraps errNoCrasher.
+func fuzzOnce(ctx context.Context, t fuzzTarget, budget string) error {
 	corpus := filepath.Join(t.dir, "testdata", "fuzz", t.name)
 	before := dirNames(corpus)
-	var buf bytes.Buffer
-	w := io.MultiWriter(os.Stdout, &buf) // one writer for both, so one goroutine writes at a time
-	cmd := exec.CommandContext(ctx, "go", "test", "-run=^$", "-fuzz=^"+t.name+"$", "-fuzztime="+budget, t.pkg)
+	cmd := goCmd(ctx, "test", "-run=^$", "-fuzz=^"+t.name+"$", "-fuzztime="+budget, t.pkg)
 	cmd.Dir = t.dir
-	cmd.Stdout, cmd.Stderr = w, w
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
 		for name := range dirNames(corpus) {
 			if !before[name] {
-				return buf.Bytes(), fmt.Errorf("crasher %s: %w", filepath.Join(corpus, name), err)
+				return fmt.Errorf("crasher %s: %w", filepath.Join(corpus, name), err)
 			}
 		}
-		return buf.Bytes(), fmt.Errorf("%w: %w", errNoCrasher, err)
+		return fmt.Errorf("%w: %w", errNoCrasher, err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }
-
-// execsLine is the fuzzer's progress line, e.g. "fuzz: elapsed: 9s, execs: 88956 (7648/sec), ...".
-var execsLine = regexp.MustCompile(`(?m)^fuzz: elapsed: \S+, execs: (\d+) `)
-
-// deadlineRace reports whether a failed run is golang/go#75804 (no crasher, and the
-// coordinator's "context deadline exceeded"), and if so the executions it reached, at
-// least minRaceExecs.
-func deadlineRace(out []byte, err error) (execs int, ok bool) {
-	if !errors.Is(err, errNoCrasher) || !bytes.Contains(out, []byte("\n    context deadline exceeded\n")) {
-		return 0, false
-	}
-	execs = minRaceExecs
-	if m := execsLine.FindAllSubmatch(out, -1); m != nil {
-		if n, err := strconv.Atoi(string(m[len(m)-1][1])); err == nil && n > execs {
-			execs = n
-		}
-	}
-	return execs, true
-}
-
-// minRaceExecs is the rerun's count when the failed run reached fewer executions, or printed
-// no progress line (a -fuzztime under 3 s).
-const minRaceExecs = 1000
 
 // dirNames returns the names in dir (none when it does not exist).
 func dirNames(dir string) map[string]bool {
@@ -125,7 +92,7 @@ func dirNames(dir string) map[string]bool {
 type fuzzTarget struct{ pkg, dir, name string }
 
 func fuzzTargets(ctx context.Context) ([]fuzzTarget, error) {
-	out, err := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}} {{.Dir}}", "./...").Output()
+	out, err := goCmd(ctx, "list", "-f", "{{.ImportPath}} {{.Dir}}", "./...").Output()
 	if err != nil {
 		return nil, fmt.Errorf("go list: %w", err)
 	}
@@ -133,7 +100,7 @@ func fuzzTargets(ctx context.Context) ([]fuzzTarget, error) {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		pkg, dir, _ := strings.Cut(sc.Text(), " ")
-		list, err := exec.CommandContext(ctx, "go", "test", "-list=^Fuzz", pkg).Output()
+		list, err := goCmd(ctx, "test", "-list=^Fuzz", pkg).Output()
 		if err != nil {
 			return nil, fmt.Errorf("go test -list %s: %w", pkg, err)
 		}
@@ -155,7 +122,7 @@ func E2E(ctx context.Context) error {
 	}
 	defer phase("e2e")()
 	env := []string{"TESTCONTAINERS_RYUK_DISABLED=true", "TESTCONTAINERS_HOST_OVERRIDE=localhost"}
-	if err := run(ctx, env, "go", "test", "-tags=e2e", "-count=1", "-timeout=75m", "-v", "./e2e"); err != nil {
+	if err := runGo(ctx, env, "test", "-tags=e2e", "-count=1", "-timeout=75m", "-v", "./e2e"); err != nil {
 		return fmt.Errorf("e2e: %w", err)
 	}
 	return nil
