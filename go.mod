@@ -2,7 +2,10 @@ module github.com/dnstapkit/dnstapkit
 
 go 1.26.0
 
-tool github.com/magefile/mage
+tool (
+	github.com/magefile/mage
+	golang.org/x/vuln/cmd/govulncheck
+)
 
 require (
 	github.com/coreos/go-systemd/v22 v22.7.0
@@ -14,7 +17,8 @@ require (
 	github.com/miekg/dns v1.1.31
 	github.com/moby/moby/api v1.56.1
 	github.com/testcontainers/testcontainers-go v0.45.0
-	golang.org/x/net v0.60.0
+	golang.org/x/mod v0.43.0
+	golang.org/x/net v0.63.0
 	google.golang.org/protobuf v1.36.12
 )
 
@@ -92,7 +96,11 @@ require (
 	go.opentelemetry.io/otel/metric v1.44.0 // indirect
 	go.opentelemetry.io/otel/trace v1.44.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/crypto v0.58.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/telemetry v0.0.0-20261116191925-e77a43154acb // indirect
+	golang.org/x/tools v0.53.0 // indirect
+	golang.org/x/vuln v1.10.0 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 )
