@@ -41,17 +41,26 @@ type Bind mg.Namespace
 // Build compiles dnstap-collector and dnstap-reader into dist/ (static, version from git).
 // Uses VERSION and GOARCH.
 func Build(ctx context.Context) error {
-	return devtool.Build(ctx, devtool.BuildOptions{GOARCH: os.Getenv("GOARCH"), OutDir: "dist"})
+	return devtool.Build(ctx, distBuild())
+}
+
+// distBuild is what Build makes: the binaries that ship.
+func distBuild() devtool.BuildOptions {
+	return devtool.BuildOptions{GOARCH: os.Getenv("GOARCH"), OutDir: "dist"}
 }
 
 // Deps installs the Debian packages in .ci/apt-packages that are missing (root) and makes
 // sure a Docker engine answers.
 func Deps(ctx context.Context) error { return devtool.InstallDeps(ctx, ".ci/apt-packages") }
 
-// Test runs everything: deps, go vet, unit tests, each fuzz target for FUZZTIME, and the e2e suite.
+// Test runs everything: deps, go vet, unit tests, vulncheck, each fuzz target for FUZZTIME,
+// and the e2e suite.
 func Test(ctx context.Context) error {
 	mg.CtxDeps(ctx, Deps)
 	if err := devtool.Unit(ctx); err != nil {
+		return err
+	}
+	if err := Vulncheck(ctx); err != nil {
 		return err
 	}
 	if err := devtool.Fuzz(ctx, envDuration("FUZZTIME", 10*time.Second)); err != nil {

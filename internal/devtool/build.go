@@ -17,6 +17,9 @@ var Binaries = []string{"dnstap-collector", "dnstap-reader"}
 type BuildOptions struct {
 	GOARCH string // target architecture; "" means the host's
 	OutDir string // directory the binaries are written to, created if missing
+	// Symbols keeps the symbol table (no -s -w), which govulncheck needs to see which
+	// functions a binary holds; the binaries that ship are stripped.
+	Symbols bool
 }
 
 // Build compiles every program in Binaries with Toolchain as a static (CGO_ENABLED=0),
@@ -26,7 +29,10 @@ func Build(ctx context.Context, o BuildOptions) error {
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	ldflags := fmt.Sprintf("-s -w -X main.version=%s -X main.commit=%s", Version(), Commit())
+	ldflags := fmt.Sprintf("-X main.version=%s -X main.commit=%s", Version(), Commit())
+	if !o.Symbols {
+		ldflags = "-s -w " + ldflags
+	}
 	for _, name := range Binaries {
 		pkg := "./cmd/" + name
 		if _, err := os.Stat(pkg); err != nil {

@@ -3,6 +3,7 @@ package devtool
 import (
 	"context"
 	"debug/buildinfo"
+	"debug/elf"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -41,18 +42,23 @@ func TestAptPackages(t *testing.T) {
 }
 
 // TestBuildToolchain builds the binaries as `go tool mage build` does and checks that each
-// was built by Toolchain and says so in --version.
+// was built by Toolchain, says so in --version, is stripped, and that the twin vulncheck
+// scans (Symbols) is the same build with its symbol table.
 func TestBuildToolchain(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the binaries")
+		t.Skip("builds the binaries twice")
 	}
 	t.Chdir("../..") // Build works from the repository root
-	dir := t.TempDir()
-	if err := Build(context.Background(), BuildOptions{OutDir: dir}); err != nil {
+	ctx := context.Background()
+	stripped, symbols := t.TempDir(), t.TempDir()
+	if err := Build(ctx, BuildOptions{OutDir: stripped}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Build(ctx, BuildOptions{OutDir: symbols, Symbols: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range Binaries {
-		bin := filepath.Join(dir, name)
+		bin := filepath.Join(stripped, name)
 		bi, err := buildinfo.ReadFile(bin)
 		if err != nil {
 			t.Fatal(err)
@@ -63,6 +69,19 @@ func TestBuildToolchain(t *testing.T) {
 		out, err := exec.Command(bin, "--version").Output()
 		if want := fmt.Sprintf(" %s)\n", Toolchain); err != nil || !strings.HasSuffix(string(out), want) {
 			t.Errorf("%s --version: %q, %v; want it to end in %q", name, out, err, want)
+		}
+		if err := sameBuild(bin, filepath.Join(symbols, name)); err != nil {
+			t.Errorf("sameBuild: %v", err)
+		}
+		for dir, want := range map[string]bool{stripped: false, symbols: true} {
+			f, err := elf.Open(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.Section(".symtab") != nil; got != want {
+				t.Errorf("%s in %s: symbol table %v, want %v", name, dir, got, want)
+			}
+			f.Close()
 		}
 	}
 }
