@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -220,7 +222,7 @@ func classify(shipped, linked map[string]*scan, src *scan) report {
 	// binaries that have it.
 	byBinary := func(list *[]vuln, bins map[string]*scan) {
 		index := map[string]int{}
-		for _, name := range sortedKeys(bins) {
+		for _, name := range slices.Sorted(maps.Keys(bins)) {
 			for _, f := range bins[name].Findings {
 				if symbol(f) == "" {
 					continue
@@ -254,7 +256,7 @@ func classify(shipped, linked map[string]*scan, src *scan) report {
 	}
 	scans := []*scan{src}
 	for _, bins := range []map[string]*scan{shipped, linked} {
-		for _, name := range sortedKeys(bins) {
+		for _, name := range slices.Sorted(maps.Keys(bins)) {
 			scans = append(scans, bins[name])
 		}
 	}
@@ -271,15 +273,6 @@ func classify(shipped, linked map[string]*scan, src *scan) report {
 	return r
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // symbol is the vulnerable function of a symbol-level finding, "" for a module or package one.
 func symbol(f finding) string {
 	if f.Trace[0].Function == "" {
@@ -288,8 +281,8 @@ func symbol(f finding) string {
 	return f.Trace[0].name()
 }
 
-// print writes the report: a line for each shipped and tooling vulnerability, one line
-// listing the unreached ones, and the verdict for bins.
+// print writes the report: a line for each shipped, linked and tooling vulnerability, one
+// line listing the unreached ones, and the verdict for bins.
 func (r report) print(w io.Writer, bins []string) {
 	fixed := func(v vuln) string {
 		if v.Fixed == "" {
