@@ -38,7 +38,8 @@ type Image mg.Namespace
 // Bind groups the BIND-from-source targets.
 type Bind mg.Namespace
 
-// Build compiles dnstap-collector and dnstap-reader into dist/ (static, version from git).
+// Build compiles dnstap-collector and dnstap-reader into dist/ with devtool.Toolchain (static,
+// stripped, version from git).
 // Uses VERSION and GOARCH.
 func Build(ctx context.Context) error {
 	return devtool.Build(ctx, distBuild())
