@@ -115,26 +115,38 @@ func (d *Decoder) Close() error {
 func (d *Decoder) sniff() error {
 	d.sniffed = true
 	br := bufio.NewReaderSize(d.src, readBufferSize)
+	r, c, err := decompress(br)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.name, err)
+	}
+	if c == nil {
+		d.br = br
+		return nil
+	}
+	d.closers = append(d.closers, c)
+	d.br = bufio.NewReaderSize(r, readBufferSize)
+	return nil
+}
+
+// decompress returns br itself, or a gzip or zstd reader over it when its first bytes are
+// that format's magic number, with the decompressor's closer (nil for br itself).
+func decompress(br *bufio.Reader) (io.Reader, io.Closer, error) {
 	magic, _ := br.Peek(4)
 	switch {
 	case bytes.HasPrefix(magic, gzipMagic):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return fmt.Errorf("%s: gzip: %w", d.name, err)
+			return nil, nil, fmt.Errorf("gzip: %w", err)
 		}
-		d.closers = append(d.closers, zr)
-		d.br = bufio.NewReaderSize(zr, readBufferSize)
+		return zr, zr, nil
 	case bytes.HasPrefix(magic, zstdMagic):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
 		if err != nil {
-			return fmt.Errorf("%s: zstd: %w", d.name, err)
+			return nil, nil, fmt.Errorf("zstd: %w", err)
 		}
-		d.closers = append(d.closers, closerFunc(func() error { zr.Close(); return nil }))
-		d.br = bufio.NewReaderSize(zr, readBufferSize)
-	default:
-		d.br = br
+		return zr, closerFunc(func() error { zr.Close(); return nil }), nil
 	}
-	return nil
+	return br, nil, nil
 }
 
 type closerFunc func() error
@@ -220,7 +232,9 @@ func (d *Decoder) next() ([]byte, error) {
 		k, err := d.br.Discard(int(n))
 		d.off += int64(k)
 		if err != nil {
-			return nil, d.frameErr(index, start, fmt.Errorf("%w: ends inside a %d-byte data frame", ErrTruncated, n))
+			// Not a large frame cut short: a length no writer would produce that also runs
+			// past the end is a corrupt length.
+			return nil, d.frameErr(index, start, fmt.Errorf("%w: data frame length %d is over the limit of %d and runs past the end of the input (%d bytes present)", ErrCorrupt, n, limit, k))
 		}
 		return nil, d.frameErr(index, start, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, limit))
 	}

@@ -230,6 +230,14 @@ func TestDecoderInputs(t *testing.T) {
 			wantErr: ErrBadProtobuf, index: 0, offset: int64(len(start)), recover: true},
 		{name: "missing type", in: append(append(bytes.Clone(start), dataFrame([]byte{0x0a, 0x01, 'x'})...), controlFrame(controlStop)...),
 			wantErr: ErrBadProtobuf, index: 0, offset: int64(len(start)), recover: true},
+		// A length of 2 GiB in a short file is a corrupt length, not a file still being
+		// written (exit 1, not 3).
+		{name: "absurd length", in: append(append(bytes.Clone(start), be32(nil, 1<<31)...), bytes.Repeat([]byte{1}, 100)...),
+			wantErr: ErrCorrupt, index: 0, offset: int64(len(start))},
+		// A frame over the limit that is all there is skipped, and reading goes on.
+		{name: "too large", in: append(append(append(bytes.Clone(start), dataFrame(make([]byte, DefaultMaxFrameSize+1))...),
+			dataFrame(good)...), controlFrame(controlStop)...),
+			msgs: 1, wantErr: ErrFrameTooLarge, index: 0, offset: int64(len(start)), recover: true},
 		{name: "handshake frame", in: append(bytes.Clone(start), controlFrame(controlReady)...), wantErr: ErrBadControl,
 			index: 0, offset: int64(len(start))},
 	}

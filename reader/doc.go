@@ -50,6 +50,7 @@
 //   - ErrTruncated: the input ends inside a frame or before STOP: a file still being written
 //     or cut short. Every complete message before that point was returned first.
 //   - ErrBadControl: an unexpected or malformed control frame.
+//   - ErrCorrupt: a data frame length over the limit that runs past the end of the input.
 //   - ErrBadProtobuf, ErrFrameTooLarge: recoverable; that one frame is skipped and Next may be
 //     called again. dnstap-read skips undecodable frames silently.
 //

@@ -18,6 +18,9 @@ var (
 	ErrTruncated = errors.New("reader: frame stream ends before STOP")
 	// ErrBadControl: a control frame is malformed or unexpected.
 	ErrBadControl = errors.New("reader: bad control frame")
+	// ErrCorrupt: the stream cannot be read on: a data frame's length is over the limit and
+	// past the end of the input.
+	ErrCorrupt = errors.New("reader: corrupt frame stream")
 	// ErrFrameTooLarge: a data frame is longer than the decoder's limit. The frame is
 	// skipped; Next may be called again.
 	ErrFrameTooLarge = errors.New("reader: data frame too large")
