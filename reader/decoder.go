@@ -79,7 +79,7 @@ func Open(path string) (*Decoder, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // an *fs.PathError: "open PATH: reason"
 	}
 	d := NewDecoder(f, path)
 	d.closers = append(d.closers, f)

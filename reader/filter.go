@@ -1,6 +1,7 @@
 package reader
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -11,14 +12,19 @@ import (
 // criterion any listed value may match (OR). The zero Filter matches everything.
 type Filter struct {
 	Types   []MessageType  // message types (CQ, CR, ...)
-	QNames  []string       // qname suffixes on label boundaries, any case: "example.com" matches "www.Example.com"
+	QNames  []string       // qname suffixes on label boundaries, any case: "example.com" matches it and "www.Example.com"; "*.example.com" only names below it
 	QTypes  []uint16       // question types
 	Rcodes  []uint16       // response codes (extended by EDNS); a message without a DNS header never matches
 	Clients []netip.Prefix // query_address (the client of a CQ/CR, the server itself for RQ/RR) within one of these
 	Since   time.Time      // Time() at or after Since (zero: no lower bound)
 	Until   time.Time      // Time() before Until (zero: no upper bound)
 
-	suffixes [][]byte
+	suffixes []suffix
+}
+
+type suffix struct {
+	name  []byte // lower case, without the final dot; empty for the root
+	below bool   // "*.name": only names below name, not name itself
 }
 
 // Match reports whether m passes the filter.
@@ -64,13 +70,17 @@ func (f *Filter) Match(m *Message) bool {
 		}
 		if f.suffixes == nil {
 			for _, s := range f.QNames {
-				s = strings.ToLower(strings.TrimSuffix(s, "."))
-				f.suffixes = append(f.suffixes, []byte(s))
+				s = strings.ToLower(s)
+				rest, below := strings.CutPrefix(s, "*.")
+				if s == "*" {
+					rest, below = "", true
+				}
+				f.suffixes = append(f.suffixes, suffix{[]byte(strings.TrimSuffix(rest, ".")), below})
 			}
 		}
 		ok := false
 		for _, s := range f.suffixes {
-			if nameHasSuffix(d.QName, s) {
+			if nameHasSuffix(d.QName, s.name) && !(s.below && isName(d.QName, s.name)) {
 				ok = true
 				break
 			}
@@ -80,6 +90,13 @@ func (f *Filter) Match(m *Message) bool {
 		}
 	}
 	return true
+}
+
+// isName reports whether the presentation name is suffix itself (any case, with or without
+// its final dot; the root is "." and the empty suffix).
+func isName(name, suffix []byte) bool {
+	n := bytes.TrimSuffix(name, []byte("."))
+	return len(n) == len(suffix) && bytes.EqualFold(n, suffix)
 }
 
 func contains[T comparable](list []T, v T) bool {
@@ -123,6 +140,26 @@ func nameHasSuffix(name, suffix []byte) bool {
 		bs++
 	}
 	return bs%2 == 0
+}
+
+// ParseQNames checks a comma-separated list of qname suffixes ("example.com,*.example.net"):
+// a wildcard may only be the whole first label, and no label may be empty.
+func ParseQNames(s string) ([]string, error) {
+	var out []string
+	for _, f := range SplitList(s) {
+		rest := strings.TrimPrefix(f, "*.")
+		if f == "*" || f == "." {
+			rest = ""
+		}
+		switch {
+		case strings.Contains(rest, "*"):
+			return nil, fmt.Errorf("invalid qname %q: a wildcard must be the whole first label, as in *.example.com", f)
+		case rest != "" && strings.Contains("."+strings.TrimSuffix(rest, ".")+".", ".."):
+			return nil, fmt.Errorf("invalid qname %q: empty label", f)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 // ParseTypes parses a comma-separated list of message types ("CQ,CR" or "CLIENT_QUERY").

@@ -21,9 +21,6 @@ import (
 	"github.com/dnstapkit/dnstapkit/reader"
 )
 
-// Set by the build (-ldflags "-X main.version=... -X main.commit=...").
-var version, commit string
-
 // subcommands run instead of the reader when the first argument names them. Other files of
 // this package register theirs from init (stats.go registers "stats").
 var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{}
@@ -37,9 +34,17 @@ const (
 )
 
 // statusError carries an exit status; err is nil when the messages are already printed.
+// A usage error also prints hint, a line that says where the usage is.
 type statusError struct {
 	code int
 	err  error
+	hint string
+}
+
+// usageError is a bad flag or argument of the command cmd ("dnstap-reader",
+// "dnstap-reader stats"): exit status 2, and a pointer to --help.
+func usageError(cmd string, err error) error {
+	return &statusError{code: exitUsage, err: err, hint: fmt.Sprintf("run '%s --help' for the flags", cmd)}
 }
 
 func (e *statusError) Error() string { return e.err.Error() }
@@ -62,10 +67,10 @@ func exitCode(err error, stderr io.Writer) int {
 		if se.err != nil {
 			fmt.Fprintf(stderr, "dnstap-reader: %v\n", se.err)
 		}
+		if se.hint != "" {
+			fmt.Fprintf(stderr, "dnstap-reader: %s\n", se.hint)
+		}
 		return se.code
-	}
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
 	}
 	fmt.Fprintf(stderr, "dnstap-reader: %v\n", err)
 	return exitError
@@ -75,25 +80,29 @@ const usageText = `usage: dnstap-reader [flags] [file ...]
        dnstap-reader SUBCOMMAND [flags] ...
 
 Prints dnstap files (Frame Streams of protobuf:dnstap.Dnstap, plain, gzip or zstd) the way
-BIND 9.18's dnstap-read does, byte for byte; "-" or no file reads standard input.
+BIND 9.18's dnstap-read does, byte for byte; "-" or no file reads standard input. Flags may
+come before or after the files; "--" ends them.
 
 Output (default: one line per message, as dnstap-read):
   -x            also print each DNS message in hex (dnstap-read -x)
   -p            also print each DNS message as text (dnstap-read -p)
   -y            print YAML (dnstap-read -y)
   --json        print one JSON object per message (NDJSON)
-Filters (combine with AND; comma lists are OR):
+Filters (combine with AND; comma lists are OR; a filter given twice adds to its list):
   --type LIST   message types: CQ,CR,AQ,AR,RQ,RR,FQ,FR,SQ,SR,TQ,TR,UQ,UR
-  --qname LIST  qname suffixes: example.com matches example.com and *.example.com
+  --qname LIST  qname suffixes: example.com matches example.com and every name below it;
+                *.example.com only the names below it
   --qtype LIST  question types: A,AAAA,TYPE65
   --rcode LIST  response codes: NXDOMAIN,SERVFAIL,5
   --client LIST query address within these prefixes: 192.0.2.0/24,2001:db8::/32
   --since T     messages at or after T (RFC 3339, or a duration ago: 15m)
   --until T     messages before T
 Input:
-  -f, --follow  follow a file, or the file dnstap-collector is writing in a directory,
-                across rotation (like tail -F); stop with Ctrl-C
+  -f, --follow  follow a file, or the files written into a directory (dnstap-collector's,
+                fstrm_capture's), across rotation, compression and rewrites (like tail -F);
+                "-f -" prints standard input as it arrives; stop with Ctrl-C
   -m            accepted for compatibility with dnstap-read (ignored)
+  -h, --help    print this help and exit
   --version     print the version and exit
 Single-letter flags combine as in dnstap-read: -py is -p -y.
 Exit status: 0 ok, 1 corrupt input or error, 2 usage, 3 an input ended mid-frame or before
@@ -120,12 +129,24 @@ type options struct {
 	files  []string
 }
 
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+// errHelp asks for the usage on standard output.
+var errHelp = errors.New("help requested")
+
+// errVersion asks for the version on standard output.
+var errVersion = errors.New("version requested")
+
+// stdinTerminal reports whether standard input is a terminal (a test seam).
+var stdinTerminal = func() bool {
+	fi, err := os.Stdin.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("dnstap-reader", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		x, p, y, js, follow, showVersion bool
-		ff                               filterFlags
+		x, p, y, js, follow, showVersion, help bool
+		ff                                     filterFlags
 	)
 	fs.BoolVar(&x, "x", false, "")
 	fs.BoolVar(&p, "p", false, "")
@@ -134,24 +155,26 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&follow, "f", false, "")
 	fs.BoolVar(&follow, "follow", false, "")
 	fs.BoolVar(&showVersion, "version", false, "")
+	fs.BoolVar(&help, "h", false, "")
+	fs.BoolVar(&help, "help", false, "")
 	fs.Bool("m", false, "") // dnstap-read's memory tracing: accepted and ignored
 	ff.register(fs)
-	if err := fs.Parse(expandShort(args)); err != nil {
-		printUsage(stderr)
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, &statusError{code: exitOK}
-		}
-		return nil, &statusError{code: exitUsage, err: err}
-	}
-	if showVersion {
+	usage := func(err error) error { return usageError("dnstap-reader", err) }
+	files, err := parseArgs(fs, args)
+	switch {
+	case err != nil:
+		return nil, usage(err)
+	case help:
+		return nil, errHelp
+	case showVersion:
 		return nil, errVersion
 	}
-	o := &options{follow: follow, files: fs.Args()}
+	o := &options{follow: follow, files: files}
 	// dnstap-read: -y wins over -x, which wins over -p.
 	switch {
 	case js:
 		if x || p || y {
-			return nil, &statusError{code: exitUsage, err: errors.New("--json cannot be combined with -x, -p or -y")}
+			return nil, usage(errors.New("--json cannot be combined with -x, -p or -y"))
 		}
 		o.mode = reader.ModeJSON
 	case y:
@@ -161,39 +184,48 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case p:
 		o.mode = reader.ModePrint
 	}
-	var err error
-	usage := func(e error) error { return &statusError{code: exitUsage, err: e} }
 	if o.filter, err = ff.filter(time.Now()); err != nil {
 		return nil, usage(err)
+	}
+	if o.follow && len(o.files) > 1 {
+		return nil, usage(fmt.Errorf("--follow takes one file or directory, not %d", len(o.files)))
 	}
 	if len(o.files) == 0 {
 		o.files = []string{"-"}
 	}
-	if o.follow && (len(o.files) != 1 || o.files[0] == "-") {
-		return nil, usage(errors.New("--follow takes exactly one file or directory"))
-	}
 	return o, nil
 }
 
-var errVersion = errors.New("version requested")
-
-// expandShort splits dnstap-read style combined flags ("-py", "-xf") into separate ones, up
-// to the first argument that is not a flag or "--".
-func expandShort(args []string) []string {
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" || !strings.HasPrefix(a, "-") || a == "-" {
-			return append(out, args[i:]...)
+// checkStdin refuses to wait on a terminal: standard input ("-", or no file named) must be
+// a pipe or a file. It prints the usage.
+func checkStdin(cmd string, files []string, usage func(io.Writer), stderr io.Writer) error {
+	for _, f := range files {
+		if f == "-" && stdinTerminal() {
+			usage(stderr)
+			return &statusError{code: exitUsage, err: errors.New("standard input is a terminal: name a file, or pipe a capture in")}
 		}
-		if len(a) > 2 && a[1] != '-' && strings.Trim(a[1:], "mpxyf") == "" {
-			for _, c := range a[1:] {
-				out = append(out, "-"+string(c))
-			}
-			continue
-		}
-		out = append(out, a)
 	}
-	return out
+	return nil
+}
+
+// unknownSubcommand returns a usage error when the first argument is no file and looks like
+// a misspelt subcommand.
+func unknownSubcommand(args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return nil
+	}
+	if _, err := os.Stat(args[0]); err == nil {
+		return nil
+	}
+	names := make([]string, 0, len(subcommands))
+	for n := range subcommands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if c := closest(args[0], names); c != "" {
+		return usageError("dnstap-reader", fmt.Errorf("unknown subcommand %q, did you mean %s?", args[0], c))
+	}
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -202,19 +234,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return sub(ctx, args[1:], stdout, stderr)
 		}
 	}
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, errVersion) {
-		fmt.Fprintf(stdout, "dnstap-reader %s (%s, %s)\n", orUnknown(version), orUnknown(commit), runtime.Version())
-		return nil
+	if err := unknownSubcommand(args); err != nil {
+		return err
 	}
-	if err != nil {
+	o, err := parseFlags(args)
+	switch {
+	case errors.Is(err, errHelp):
+		printUsage(stdout)
+		return nil
+	case errors.Is(err, errVersion):
+		fmt.Fprintf(stdout, "dnstap-reader %s\n", versionString())
+		return nil
+	case err != nil:
+		return err
+	}
+	if err := checkStdin("dnstap-reader", o.files, printUsage, stderr); err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(stdout, 256<<10)
 	out := &output{w: w, mode: o.mode, filter: &o.filter, stderr: stderr}
-	if o.follow {
+	switch {
+	case o.follow && o.files[0] == "-":
+		if err := out.stdin(ctx); err != nil {
+			return nil // stopped by a signal; the goroutine reading the input owns w
+		}
+	case o.follow:
 		err = out.follow(ctx, o.files[0])
-	} else {
+	default:
 		for _, f := range o.files {
 			if ctx.Err() != nil {
 				break
@@ -229,13 +275,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return out.status()
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
 }
 
 type output struct {
@@ -269,6 +308,38 @@ func (o *output) file(path string) {
 	}
 	defer d.Close()
 	o.decode(d, runtime.GOMAXPROCS(0))
+}
+
+// stdin prints standard input as it arrives (--follow -): one message at a time, the output
+// flushed whenever the input has to be waited for, so a pipe from a live capture shows at
+// once. It returns ctx's error when ctx ends first; the reading goroutine then still owns
+// o.w and o's status.
+func (o *output) stdin(ctx context.Context) error {
+	d := reader.NewDecoder(&flushReader{r: os.Stdin, flush: o.w.Flush}, "-")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o.decode(d, 1)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flushReader flushes the output before each read of its input, which may block.
+type flushReader struct {
+	r     io.Reader
+	flush func() error
+}
+
+func (f *flushReader) Read(p []byte) (int, error) {
+	if err := f.flush(); err != nil {
+		return 0, err
+	}
+	return f.r.Read(p)
 }
 
 // decode prints every message of d and reports errors on stderr.
@@ -306,6 +377,7 @@ func (o *output) follow(ctx context.Context, path string) error {
 	}
 	defer f.Close()
 	f.Idle = func() { o.w.Flush() }
+	f.Notify = func(msg string) { fmt.Fprintf(o.stderr, "dnstap-reader: %s\n", msg) }
 	for {
 		r, name, err := f.Next(ctx)
 		if err != nil {

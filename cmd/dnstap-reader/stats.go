@@ -21,11 +21,12 @@ const statsUsage = `usage: dnstap-reader stats [flags] [file ...]
 
 Summarises dnstap files: totals, queries over time, qtype/rcode/size distributions, top
 names, domains and clients, latency, and abnormal signals. "-" or no file reads standard
-input. See docs/stats.md.
+input. Flags may come before or after the files; "--" ends them. See docs/stats.md.
 
 Output (default: aligned text tables):
   --json               print the report as JSON (schema in docs/stats.md)
-  --html FILE          also write a self-contained HTML page with charts to FILE
+  --html FILE          also write a self-contained HTML page with charts to FILE;
+                       "--html -" prints the page instead of the text report
   --top N              rows in each top table (default 10)
   --interval D         width of a rate point (default: chosen from the span)
   --capacity N         keys tracked by each top-N sketch (default 10000)
@@ -34,20 +35,26 @@ Output (default: aligned text tables):
                        its clients' (AQ/AR, CQ/CR, TQ/TR, UQ/UR)
   --baseline LIST      capture files whose domains are "known"; report the others
   --no-progress        no progress line on a terminal
+  -h, --help           print this help and exit
 Signal thresholds:
   --long-label N       label length (bytes) that is suspicious (default 40)
   --entropy BITS       label entropy (bits/char) that is suspicious (default 3.5)
   --entropy-min-len N  shortest label judged by entropy (default 12)
   --min-suspicious N   suspicious names that flag a domain or client (default 10)
-  --max-subdomains N   unique names that flag a domain (default 200)
+  --max-subdomains N   new subdomains (unknown or random-looking names) that flag a
+                       domain (default 200)
   --nx-ratio R         NXDOMAIN per query that flags a client (default 0.5)
   --txt-ratio R        TXT+NULL+ANY share that flags a client (default 0.5)
   --min-client-queries N  queries before a client's ratios are judged (default 20)
   --burst-factor F     times the median rate that makes a burst (default 10)
   --burst-min-qps Q    and at least this rate (default 50)
-Filters (as dnstap-reader's; combine with AND, comma lists are OR):
+Filters (as dnstap-reader's; combine with AND, comma lists are OR, repeated flags add):
   --type --qname --qtype --rcode --client --since --until
+Exit status: 0 ok; 1 an input is missing, not dnstap or corrupt (the report of the others
+is printed); 2 bad flags; 3 an input ended mid-frame or before STOP.
 `
+
+func printStatsUsage(w io.Writer) { fmt.Fprint(w, statsUsage) }
 
 type statsOptions struct {
 	cfg        stats.Config
@@ -59,14 +66,15 @@ type statsOptions struct {
 	files      []string
 }
 
-func parseStatsFlags(args []string, stderr io.Writer) (*statsOptions, error) {
+func parseStatsFlags(args []string) (*statsOptions, error) {
 	fs := flag.NewFlagSet("dnstap-reader stats", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	o := &statsOptions{}
 	th := &o.cfg.Thresholds
 	var (
 		ff       filterFlags
-		baseline string
+		baseline listFlag
+		help     bool
 	)
 	fs.BoolVar(&o.json, "json", false, "")
 	fs.StringVar(&o.html, "html", "", "")
@@ -75,8 +83,10 @@ func parseStatsFlags(args []string, stderr io.Writer) (*statsOptions, error) {
 	fs.IntVar(&o.cfg.Capacity, "capacity", 10000, "")
 	fs.BoolVar(&o.cfg.Exact, "exact", false, "")
 	fs.BoolVar(&o.cfg.Upstream, "upstream", false, "")
-	fs.StringVar(&baseline, "baseline", "", "")
+	fs.Var(&baseline, "baseline", "")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "")
+	fs.BoolVar(&help, "h", false, "")
+	fs.BoolVar(&help, "help", false, "")
 	d := stats.DefaultThresholds
 	fs.IntVar(&th.LongLabel, "long-label", d.LongLabel, "")
 	fs.Float64Var(&th.EntropyBits, "entropy", d.EntropyBits, "")
@@ -89,100 +99,167 @@ func parseStatsFlags(args []string, stderr io.Writer) (*statsOptions, error) {
 	fs.Float64Var(&th.BurstFactor, "burst-factor", d.BurstFactor, "")
 	fs.Float64Var(&th.BurstMinQPS, "burst-min-qps", d.BurstMinQPS, "")
 	ff.register(fs)
-	usage := func(err error) error { return &statusError{code: exitUsage, err: err} }
-	if err := fs.Parse(args); err != nil {
-		fmt.Fprint(stderr, statsUsage)
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, &statusError{code: exitOK}
-		}
-		return nil, usage(err)
+	usage := func(format string, args ...any) error {
+		return usageError("dnstap-reader stats", fmt.Errorf(format, args...))
 	}
+	files, err := parseArgs(fs, args)
 	switch {
-	case o.cfg.TopN < 1 || o.cfg.TopN > 100000:
-		return nil, usage(fmt.Errorf("invalid --top %d: must be between 1 and 100000", o.cfg.TopN))
-	case o.cfg.Capacity < 1:
-		return nil, usage(fmt.Errorf("invalid --capacity %d: must be at least 1", o.cfg.Capacity))
-	case o.cfg.Capacity < o.cfg.TopN:
-		return nil, usage(fmt.Errorf("invalid --capacity %d: must be at least --top (%d)", o.cfg.Capacity, o.cfg.TopN))
-	case o.cfg.Interval < 0 || (o.cfg.Interval > 0 && o.cfg.Interval < time.Second):
-		return nil, usage(fmt.Errorf("invalid --interval %s: must be at least 1s", o.cfg.Interval))
-	case th.LongLabel < 1 || th.LongLabel > 63:
-		return nil, usage(fmt.Errorf("invalid --long-label %d: must be between 1 and 63 (bytes)", th.LongLabel))
-	case th.EntropyBits <= 0 || th.EntropyBits > 8:
-		return nil, usage(fmt.Errorf("invalid --entropy %g: must be above 0 and at most 8 (bits/char)", th.EntropyBits))
-	case th.EntropyMinLen < 1 || th.EntropyMinLen > 63:
-		return nil, usage(fmt.Errorf("invalid --entropy-min-len %d: must be between 1 and 63", th.EntropyMinLen))
-	case th.NXRatio <= 0 || th.NXRatio > 1 || th.TXTRatio <= 0 || th.TXTRatio > 1:
-		return nil, usage(fmt.Errorf("invalid --nx-ratio %g or --txt-ratio %g: must be above 0 and at most 1", th.NXRatio, th.TXTRatio))
-	case th.MinSuspicious < 1 || th.MaxSubdomains < 1 || th.MinClientQueries < 1:
-		return nil, usage(errors.New("--min-suspicious, --max-subdomains and --min-client-queries must be at least 1"))
-	case th.BurstFactor <= 1 || th.BurstMinQPS <= 0:
-		return nil, usage(fmt.Errorf("invalid --burst-factor %g or --burst-min-qps %g: must be above 1 and above 0", th.BurstFactor, th.BurstMinQPS))
+	case err != nil:
+		return nil, usageError("dnstap-reader stats", err)
+	case help:
+		return nil, errHelp
 	}
-	var err error
+	// Each check names the one flag it judges.
+	for _, c := range []struct {
+		bad  bool
+		flag string
+		val  any
+		want string
+	}{
+		{o.cfg.TopN < 1 || o.cfg.TopN > 100000, "top", o.cfg.TopN, "must be between 1 and 100000"},
+		{o.cfg.Capacity < 1, "capacity", o.cfg.Capacity, "must be at least 1"},
+		{o.cfg.Capacity < o.cfg.TopN, "capacity", o.cfg.Capacity, fmt.Sprintf("must be at least --top (%d)", o.cfg.TopN)},
+		{o.cfg.Interval < 0 || (o.cfg.Interval > 0 && o.cfg.Interval < time.Second), "interval", o.cfg.Interval, "must be at least 1s"},
+		{th.LongLabel < 1 || th.LongLabel > 63, "long-label", th.LongLabel, "must be between 1 and 63 (bytes)"},
+		{th.EntropyBits <= 0 || th.EntropyBits > 8, "entropy", th.EntropyBits, "must be above 0 and at most 8 (bits/char)"},
+		{th.EntropyMinLen < 1 || th.EntropyMinLen > 63, "entropy-min-len", th.EntropyMinLen, "must be between 1 and 63"},
+		{th.MinSuspicious < 1, "min-suspicious", th.MinSuspicious, "must be at least 1"},
+		{th.MaxSubdomains < 1, "max-subdomains", th.MaxSubdomains, "must be at least 1"},
+		{th.NXRatio <= 0 || th.NXRatio > 1, "nx-ratio", th.NXRatio, "must be above 0 and at most 1"},
+		{th.TXTRatio <= 0 || th.TXTRatio > 1, "txt-ratio", th.TXTRatio, "must be above 0 and at most 1"},
+		{th.MinClientQueries < 1, "min-client-queries", th.MinClientQueries, "must be at least 1"},
+		{th.BurstFactor <= 1, "burst-factor", th.BurstFactor, "must be above 1"},
+		{th.BurstMinQPS <= 0, "burst-min-qps", th.BurstMinQPS, "must be above 0"},
+		{o.json && o.html == "-", "html", o.html, "prints the page on standard output, so it cannot be combined with --json"},
+	} {
+		if c.bad {
+			return nil, usage("invalid --%s %v: %s", c.flag, c.val, c.want)
+		}
+	}
 	if o.filter, err = ff.filter(time.Now()); err != nil {
-		return nil, usage(err)
+		return nil, usageError("dnstap-reader stats", err)
 	}
-	o.baseline = reader.SplitList(baseline)
-	o.files = fs.Args()
+	o.baseline = baseline
+	o.files = files
 	if len(o.files) == 0 {
 		o.files = []string{"-"}
 	}
 	return o, nil
 }
 
+// statsInputs reads the inputs of stats, reporting each problem on stderr as it comes and
+// going on with the next input, as the reader does.
+type statsInputs struct {
+	ctx       context.Context
+	stderr    io.Writer
+	prog      *stats.Progress
+	failed    bool // an input was missing, not dnstap or corrupt
+	truncated bool // an input ended mid-frame or before STOP
+	read      int  // inputs read to their end or to a truncation
+}
+
+func (in *statsInputs) warn(format string, args ...any) {
+	fmt.Fprintf(in.stderr, "dnstap-reader: "+format+"\n", args...)
+}
+
+// feed adds every message of the files at paths that f matches; a cancelled ctx ends it.
+func (in *statsInputs) feed(paths []string, f *reader.Filter, add func(*stats.Record)) error {
+	for _, path := range paths {
+		d, err := reader.Open(path)
+		if err != nil {
+			in.warn("%v", err)
+			in.failed = true
+			continue
+		}
+		skips, err := stats.Feed(in.ctx, d, f, add, in.prog)
+		d.Close()
+		for _, e := range skips.Errors {
+			in.warn("%v (frame skipped)", e)
+		}
+		if n := skips.Count - len(skips.Errors); n > 0 {
+			in.warn("%s: %d more frames skipped", path, n)
+		}
+		if skips.Count > 0 {
+			in.failed = true
+		}
+		switch {
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			return err
+		case errors.Is(err, reader.ErrTruncated):
+			in.warn("warning: %v", err) // every complete message was counted
+			in.truncated = true
+			in.read++
+		case err != nil:
+			in.warn("%v", err)
+			in.failed = true
+		default:
+			in.read++
+		}
+	}
+	return nil
+}
+
 func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	o, err := parseStatsFlags(args, stderr)
-	if err != nil {
+	o, err := parseStatsFlags(args)
+	switch {
+	case errors.Is(err, errHelp):
+		printStatsUsage(stdout)
+		return nil
+	case err != nil:
+		return err
+	}
+	if err := checkStdin("dnstap-reader stats", o.files, printStatsUsage, stderr); err != nil {
 		return err
 	}
 	prog := &stats.Progress{}
 	stopProgress := startProgress(stderr, prog, o.noProgress)
 	defer stopProgress()
-	var truncated []error
-	read := func(paths []string, f *reader.Filter, add func(*stats.Record)) error {
-		for _, path := range paths {
-			d, err := reader.Open(path)
-			if err != nil {
-				return err
-			}
-			skipped, err := stats.Feed(ctx, d, f, add, prog)
-			d.Close()
-			if skipped > 0 {
-				fmt.Fprintf(stderr, "dnstap-reader: %s: skipped %d bad frames\n", path, skipped)
-			}
-			switch {
-			case errors.Is(err, reader.ErrTruncated):
-				truncated = append(truncated, err) // every complete message was counted
-			case err != nil:
-				return err
-			}
-		}
-		return nil
-	}
 	if len(o.baseline) > 0 {
+		// A baseline with a file missing would make its domains look new: no report.
 		b := stats.NewBaseline(o.cfg.Exact, o.cfg.Upstream)
-		if err := read(o.baseline, nil, b.Add); err != nil {
-			return fmt.Errorf("baseline: %w", err)
+		in := &statsInputs{ctx: ctx, stderr: stderr, prog: prog}
+		if err := in.feed(o.baseline, nil, b.Add); err != nil {
+			return err
+		}
+		if in.failed {
+			return &statusError{code: exitError, err: errors.New("--baseline: an input could not be read; no report")}
 		}
 		o.cfg.Baseline = b
 	}
 	s := stats.New(o.cfg)
-	if err := read(o.files, &o.filter, s.Add); err != nil {
+	in := &statsInputs{ctx: ctx, stderr: stderr, prog: prog}
+	if err := in.feed(o.files, &o.filter, s.Add); err != nil {
 		return err
 	}
 	stopProgress()
+	status := func() error {
+		switch {
+		case in.failed:
+			return &statusError{code: exitError}
+		case in.truncated:
+			return &statusError{code: exitTruncated}
+		}
+		return nil
+	}
+	if in.read == 0 {
+		return status() // nothing was read: no report
+	}
 	rep := s.Report()
-	if o.html != "" {
+	w := bufio.NewWriter(stdout)
+	switch {
+	case o.html == "-":
+		err = html.Write(w, rep)
+	case o.html != "":
 		if err := writeHTML(o.html, rep); err != nil {
 			return err
 		}
-	}
-	w := bufio.NewWriter(stdout)
-	if o.json {
-		err = stats.WriteJSON(w, rep)
-	} else {
-		err = stats.WriteText(w, rep)
+		fallthrough
+	default:
+		if o.json {
+			err = stats.WriteJSON(w, rep)
+		} else {
+			err = stats.WriteText(w, rep)
+		}
 	}
 	if ferr := w.Flush(); err == nil && ferr != nil {
 		err = fmt.Errorf("write output: %w", ferr)
@@ -190,10 +267,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if len(truncated) > 0 {
-		return &statusError{code: exitTruncated, err: errors.Join(truncated...)}
-	}
-	return nil
+	return status()
 }
 
 func writeHTML(path string, rep *stats.Report) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -112,5 +113,64 @@ func TestStatsErrors(t *testing.T) {
 	out, _, _ := runCLI(t, "stats", truncated)
 	if !strings.Contains(out, "messages ") {
 		t.Errorf("no report for a truncated input:\n%s", out)
+	}
+}
+
+// TestStatsBadInputs: bad input in stats behaves as in the reader: a corrupt frame is named
+// with its file and offset (exit 1); a missing or non-dnstap file among others is named and
+// the report of the others is still printed, with exit 1.
+func TestStatsBadInputs(t *testing.T) {
+	normal := statsData + "normal.fstrm"
+	data, err := os.ReadFile(normal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Replace the first data frame's payload by bytes that are no protobuf.
+	start := 8 + int(binary.BigEndian.Uint32(data[4:]))
+	n := int(binary.BigEndian.Uint32(data[start:]))
+	bad := append([]byte(nil), data...)
+	for i := start + 4; i < start+4+n; i++ {
+		bad[i] = 0xff
+	}
+	dir := t.TempDir()
+	corrupt := filepath.Join(dir, "corrupt.fstrm")
+	if err := os.WriteFile(corrupt, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.fstrm")
+	whole := statsJSON(t, normal).Messages
+	tests := []struct {
+		name     string
+		args     []string
+		stderr   []string
+		messages uint64 // in the report; 0: no report
+	}{
+		{"corrupt frame", []string{corrupt}, []string{"corrupt.fstrm: frame 0 at offset 42: reader: data frame is not a valid dnstap protobuf"}, whole - 1},
+		{"missing among others", []string{normal, missing, normal}, []string{"open " + missing + ": no such file or directory"}, 2 * whole},
+		{"not dnstap among others", []string{"stats_test.go", normal}, []string{"stats_test.go: offset 0: reader: not a Frame Streams file"}, whole},
+		{"only a missing file", []string{missing}, []string{"open " + missing}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, append([]string{"stats", "--json"}, tc.args...)...)
+			if code != exitError {
+				t.Errorf("exit %d, want 1", code)
+			}
+			for _, s := range tc.stderr {
+				if !strings.Contains(errOut, s) {
+					t.Errorf("stderr %q, want %q", errOut, s)
+				}
+			}
+			if tc.messages == 0 {
+				if out != "" {
+					t.Errorf("a report of nothing: %.80q", out)
+				}
+				return
+			}
+			var r stats.Report
+			if err := json.Unmarshal([]byte(out), &r); err != nil || r.Messages != tc.messages {
+				t.Errorf("report: %v, %d messages, want %d", err, r.Messages, tc.messages)
+			}
+		})
 	}
 }

@@ -61,18 +61,35 @@ func (b *batch) copy(p []byte) []byte {
 	return b.arena[n:len(b.arena):len(b.arena)]
 }
 
+// maxSkipErrors is how many errors of skipped frames Skips keeps.
+const maxSkipErrors = 10
+
+// Skips tells about the frames Feed skipped (the decoder's Recoverable errors: undecodable
+// protobuf, a frame over the size limit).
+type Skips struct {
+	Count  int
+	Errors []error // the first ten, each a *reader.FrameError that says where
+}
+
+func (s *Skips) add(err error) {
+	s.Count++
+	if len(s.Errors) < maxSkipErrors {
+		s.Errors = append(s.Errors, err)
+	}
+}
+
 type feedResult struct {
-	skipped int
-	err     error
+	skips Skips
+	err   error
 }
 
 // Feed reads every message of d, keeps those that f matches (f may be nil) and passes them
 // to add, in order. Decoding runs in its own goroutine, one batch ahead of add, so the two
 // halves of the work use two cores. It returns nil at the end of the input; the decoder's
 // error otherwise, once every message before it has been added; ctx's error when ctx ends
-// first. Frames the decoder skips (Recoverable errors) are counted in skipped and reading
+// first. Frames the decoder skips (Recoverable errors) are reported in Skips and reading
 // goes on. p may be nil. add runs in the caller's goroutine.
-func Feed(ctx context.Context, d *reader.Decoder, f *reader.Filter, add func(*Record), p *Progress) (skipped int, err error) {
+func Feed(ctx context.Context, d *reader.Decoder, f *reader.Filter, add func(*Record), p *Progress) (Skips, error) {
 	if p != nil {
 		p.Input.Store(d.Name())
 	}
@@ -97,7 +114,7 @@ func Feed(ctx context.Context, d *reader.Decoder, f *reader.Filter, add func(*Re
 		free <- b
 	}
 	res := <-done
-	return res.skipped, res.err
+	return res.skips, res.err
 }
 
 // decode fills batches from d until the end of the input or an error.
@@ -131,7 +148,7 @@ func decode(ctx context.Context, d *reader.Decoder, f *reader.Filter, full chan<
 		m, err := d.Next()
 		if err != nil {
 			if reader.Recoverable(err) {
-				res.skipped++
+				res.skips.add(err)
 				continue
 			}
 			if !errors.Is(err, io.EOF) {
@@ -150,7 +167,7 @@ func decode(ctx context.Context, d *reader.Decoder, f *reader.Filter, full chan<
 		full <- b
 		progress()
 		if !take() {
-			return feedResult{skipped: res.skipped, err: ctx.Err()}
+			return feedResult{skips: res.skips, err: ctx.Err()}
 		}
 		b.add(&rec)
 	}
