@@ -51,7 +51,8 @@ type Follower struct {
 	// (a good moment to flush output).
 	Idle func()
 	// Notify, when set, is told once what the follower waits for when it finds nothing to
-	// read at its start ("waiting for ...").
+	// read at its start ("waiting for ..."), and each time a file is truncated or rewritten
+	// in place (like tail's "file truncated").
 	Notify func(msg string)
 
 	path     string
@@ -139,6 +140,9 @@ func (f *Follower) Next(ctx context.Context) (io.Reader, string, error) {
 	}
 	if f.reopen && f.cur != nil {
 		f.reopen = false
+		if f.Notify != nil {
+			f.Notify(fmt.Sprintf("%s: truncated or rewritten; reading it again from its start", f.curName))
+		}
 		if _, err := f.cur.Seek(0, io.SeekStart); err != nil {
 			return nil, "", fmt.Errorf("follow %s: %w", f.curName, err)
 		}

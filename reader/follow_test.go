@@ -373,6 +373,9 @@ func TestFollowRewrittenInPlace(t *testing.T) {
 			h.waitNames(t, "the new content", bn)
 			h.settle(t)
 			h.check(t, cat(an, bn))
+			if want := path + ": truncated or rewritten; reading it again from its start"; len(h.notes) != 1 || h.notes[0] != want {
+				t.Errorf("notes %q, want %q", h.notes, want)
+			}
 		})
 	}
 }

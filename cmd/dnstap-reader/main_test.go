@@ -26,9 +26,18 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// testTmp is a directory for the whole test binary (the collector built once).
+var testTmp string
+
 func TestMain(m *testing.M) {
 	os.Setenv("TZ", "UTC")
-	os.Exit(m.Run())
+	var err error
+	if testTmp, err = os.MkdirTemp("", "dnstap-reader-test"); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(testTmp)
+	os.Exit(code)
 }
 
 func TestModesMatchGoldens(t *testing.T) {
