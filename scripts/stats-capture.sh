@@ -9,6 +9,13 @@
 #                 18-letter .com names, all NXDOMAIN) and a tunnelling-like client
 #                 (127.0.57.22: 250 TXT queries for 52-char base32 labels under
 #                 t.tunnel-c2.net).
+#   auth.fstrm    an authoritative server's own traffic (127.0.57.3, dnstap { auth; client; },
+#                 zone lab.test of 547 names): clients 127.0.57.31-33 ask 250 names each,
+#                 A, AAAA and MX, 490 distinct names in all; one query in 50 is a typo
+#                 (15 NXDOMAIN).
+#   auth-tunnel.fstrm  the same, then a tunnelling-like client (127.0.57.34: 250 TXT
+#                 queries for 52-char base32 labels under t.lab.test, answered by a
+#                 wildcard): the tunnel is in the server's own zone.
 # Random-looking labels are derived from sha256 of a counter, so a rerun asks the same names.
 # Needs root (named), bind9, bind9-dnsutils. PORT defaults to 5357.
 set -euo pipefail
@@ -24,9 +31,9 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-# named listens only on addresses of an interface: give lo the two server addresses (the
+# named listens only on addresses of an interface: give lo the server addresses (the
 # clients' addresses need no such thing to bind).
-for a in 127.0.57.1 127.0.57.2; do
+for a in 127.0.57.1 127.0.57.2 127.0.57.3; do
 	if ! ip -4 addr show dev lo | grep -q "inet $a/"; then
 		ip addr add "$a/32" dev lo
 		added+=("$a")
@@ -143,3 +150,73 @@ capture() { # capture NAME FUNCS...
 
 capture normal normal
 capture mixed normal dga tunnel
+
+# An authoritative server and its clients.
+mkdir -p "$work/lab"
+{
+	printf '$TTL 300\n@ SOA ns.lab.test. hostmaster.lab.test. 1 3600 600 86400 60\n@ NS ns\n'
+	printf '@ MX 10 mail\nns A 127.0.57.3\nwww A 192.0.2.80\nmail A 192.0.2.25\n'
+	for i in $(seq 1 480); do printf 'host%d A 10.0.%d.%d\n' "$i" $((i / 250)) $((i % 250 + 1)); done
+	for i in $(seq 1 62); do printf 'printer%d.floor%d A 10.1.0.%d\n' "$i" $((i % 6)) "$i"; done
+	printf '*.t TXT "ok"\n'
+} > "$work/lab/lab.test.db"
+cat > "$work/lab/named.conf" <<CONF
+options {
+	directory "$work/lab";
+	pid-file "$work/lab/named.pid";
+	port $port;
+	listen-on { 127.0.57.3; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+	dnstap { auth; client; };
+	dnstap-output file "$work/lab/capture.fstrm";
+	dnstap-identity "lab";
+	dnstap-version "dnstapkit-test";
+};
+controls { };
+zone "lab.test" { type primary; file "lab.test.db"; };
+CONF
+
+# qlab SRC FILE: the queries of FILE (dig -f lines: NAME TYPE) from SRC to the lab server.
+qlab() {
+	dig -p "$port" -b "$1" @127.0.57.3 -f "$2" +tries=1 +time=3 > /dev/null
+}
+
+lab_clients() {
+	for c in 1 2 3; do
+		for k in $(seq 0 249); do
+			i=$(((k * 37 + c * 101) % 542 + 1))
+			if [ "$i" -le 480 ]; then name=host$i; else name=printer$((i - 480)).floor$(((i - 480) % 6)); fi
+			case $((k % 10)) in 7) type=AAAA ;; 8) name=www type=A ;; 9) name=@ type=MX ;; *) type=A ;; esac
+			if [ $((k % 50)) = 23 ]; then name=hots$i; fi # a typo: NXDOMAIN
+			if [ "$name" = @ ]; then echo "lab.test $type"; else echo "$name.lab.test $type"; fi
+		done > "$work/lab/client$c.q"
+		qlab 127.0.57.3$c "$work/lab/client$c.q"
+	done
+}
+
+lab_tunnel() {
+	for i in $(seq 1 250); do echo "$(label "labtun$i" | cut -c1-52).$i.t.lab.test TXT"; done > "$work/lab/tunnel.q"
+	qlab 127.0.57.34 "$work/lab/tunnel.q"
+}
+
+capture_lab() { # capture_lab NAME FUNCS...
+	local capname=$1; shift
+	rm -f "$work/lab/capture.fstrm"
+	named -c "$work/lab/named.conf" -g -n 1 2> "$work/lab/log" &
+	for _ in $(seq 100); do
+		grep -q ' running$' "$work/lab/log" && break
+		sleep 0.1
+	done
+	for f in "$@"; do "$f"; done
+	sleep 2
+	kill -TERM "$(cat "$work/lab/named.pid")"
+	while [ -e "$work/lab/named.pid" ]; do sleep 0.2; done
+	wait
+	cp "$work/lab/capture.fstrm" "$out/$capname.fstrm"
+	echo "$out/$capname.fstrm: $(dnstap-read "$out/$capname.fstrm" | wc -l) messages"
+}
+
+capture_lab auth lab_clients
+capture_lab auth-tunnel lab_clients lab_tunnel

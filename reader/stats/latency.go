@@ -7,10 +7,6 @@ import (
 	"github.com/dnstapkit/dnstapkit/reader/stats/internal/sketch"
 )
 
-// pairs lists the query types whose responses are timed, by dnstap message type of the
-// query; the response type is one more.
-var pairNames = map[uint8]string{1: "AQ/AR", 3: "RQ/RR", 5: "CQ/CR", 7: "FQ/FR", 9: "SQ/SR", 11: "TQ/TR", 13: "UQ/UR"}
-
 // answerTimeout is how long a query waits for its response before it counts as unanswered:
 // BIND's default resolver-query-timeout is 10 s, and stub resolvers give up sooner.
 const answerTimeout = int64(10e9)
@@ -25,54 +21,66 @@ type pendingQuery struct {
 	typ uint8 // query message type
 }
 
-// latency times one query/response pair of message types.
-type latency struct {
-	q          *sketch.Quantile
-	queries    uint64
-	responses  uint64
-	fromTimes  uint64 // timed from the response's own query_time and response_time
-	matched    uint64 // responses matched to a query by address, port, id and question
-	unanswered uint64
-	evicted    uint64 // unanswered because the pending table was full
-	negative   uint64 // response earlier than its query: not timed
+// pending is a query waiting for its response.
+type pending struct {
+	t   int64
+	typ uint8
 }
 
-// matcher pairs queries with responses across all pair types.
+// pairLatency times the responses of one type matched to queries of one type.
+type pairLatency struct {
+	q         *sketch.Quantile
+	matched   uint64 // timed from a matching logged query
+	fromTimes uint64 // timed from the response's own query_time and response_time
+}
+
+// typeCount counts, for one message type, the messages and how many were paired.
+type typeCount struct {
+	messages uint64
+	paired   uint64 // a query: answered; a response: timed
+	evicted  uint64 // queries unanswered because the pending table was full
+}
+
+// pairKey is a query message type and a response message type.
+type pairKey struct{ query, response uint8 }
+
+// matcher pairs queries with responses across all message types: BIND logs some answers
+// under another type than their query's (an authoritative answer of BIND 9.18 is AQ, then
+// CR), so a response is matched on addresses, ports, DNS ID and question alone, and the
+// pair is named by what was matched.
 type matcher struct {
 	seed    maphash.Seed
-	pending map[uint64]int64 // key -> query time
-	ring    []pendingQuery   // FIFO of queries in arrival order
+	pending map[uint64]pending // key -> the waiting query
+	ring    []pendingQuery     // FIFO of queries in arrival order
 	head    int
 	size    int
 	limit   int // 0 means unbounded (exact)
 	newest  int64
-	pairs   [16]*latency
+	pairs   map[pairKey]*pairLatency
+	types   [16]typeCount
 	exact   bool
 	scratch []byte
 }
 
 func newMatcher(exact bool) *matcher {
-	m := &matcher{seed: maphash.MakeSeed(), pending: map[uint64]int64{}, exact: exact}
+	m := &matcher{seed: maphash.MakeSeed(), pending: map[uint64]pending{}, pairs: map[pairKey]*pairLatency{}, exact: exact}
 	if !exact {
 		m.limit = pendingMax
 	}
 	return m
 }
 
-func (m *matcher) pair(t uint8) *latency {
-	q := t // query types are odd (AQ=1 ... UQ=13), each response type is its query's plus one
-	if t%2 == 0 {
-		q = t - 1
+func (m *matcher) pair(query, response uint8) *pairLatency {
+	k := pairKey{query, response}
+	p := m.pairs[k]
+	if p == nil {
+		p = &pairLatency{q: sketch.NewQuantile(0.01, m.exact)}
+		m.pairs[k] = p
 	}
-	if m.pairs[q] == nil {
-		m.pairs[q] = &latency{q: sketch.NewQuantile(0.01, m.exact)}
-	}
-	return m.pairs[q]
+	return p
 }
 
-// key identifies a query and its response: addresses, ports, DNS ID and question. The
-// message type is left out because BIND logs some answers under another pair (a query to an
-// authoritative zone of a resolver is logged as AQ, its answer as CR).
+// key identifies a query and its response: addresses, ports, DNS ID and question.
 func (m *matcher) key(r *Record, h *header, nameHash uint64) uint64 {
 	b := m.scratch[:0]
 	b = append(b, r.QueryAddr...)
@@ -87,15 +95,14 @@ func (m *matcher) key(r *Record, h *header, nameHash uint64) uint64 {
 }
 
 func (m *matcher) query(r *Record, h *header, nameHash uint64) {
-	t := uint8(r.Type)
-	l := m.pair(t)
-	l.queries++
+	t := uint8(r.Type) & 15
+	m.types[t].messages++
 	if r.QueryTime == 0 {
-		return
+		return // cannot be timed: neither answered nor unanswered
 	}
 	m.expire(r.QueryTime)
 	k := m.key(r, h, nameHash)
-	m.pending[k] = r.QueryTime
+	m.pending[k] = pending{r.QueryTime, t}
 	if m.limit > 0 && m.size == m.limit {
 		m.pop(true)
 	}
@@ -107,33 +114,43 @@ func (m *matcher) query(r *Record, h *header, nameHash uint64) {
 }
 
 func (m *matcher) response(r *Record, h *header, nameHash uint64) {
-	t := uint8(r.Type)
-	l := m.pair(t)
-	l.responses++
+	t := uint8(r.Type) & 15
+	m.types[t].messages++
 	if r.ResponseTime != 0 {
 		m.expire(r.ResponseTime)
 	}
 	k := m.key(r, h, nameHash)
-	qt, found := m.pending[k]
+	q, found := m.pending[k]
 	if found {
 		delete(m.pending, k)
-		l.matched++
+		m.types[q.typ].paired++
 	}
 	var d int64
+	var p *pairLatency
 	switch {
 	case r.QueryTime != 0 && r.ResponseTime != 0:
+		// Both times in the response itself (BIND fills them for RR): its own pair.
+		qt := t - 1
+		if found {
+			qt = q.typ
+		}
 		d = r.ResponseTime - r.QueryTime
-		l.fromTimes++
+		p = m.pair(qt, t)
+		p.fromTimes++
 	case found && r.ResponseTime != 0:
-		d = r.ResponseTime - qt
+		d = r.ResponseTime - q.t
+		p = m.pair(q.typ, t)
 	default:
 		return
 	}
 	if d < 0 {
-		l.negative++
-		return
+		return // a response earlier than its query: not timed
 	}
-	l.q.Add(float64(d))
+	if found {
+		p.matched++
+	}
+	m.types[t].paired++
+	p.q.Add(float64(d))
 }
 
 // expire counts queries older than answerTimeout before now as unanswered.
@@ -150,12 +167,10 @@ func (m *matcher) pop(evicted bool) {
 	e := m.ring[m.head]
 	m.head = (m.head + 1) % len(m.ring)
 	m.size--
-	if qt, ok := m.pending[e.key]; ok && qt == e.t {
+	if q, ok := m.pending[e.key]; ok && q.t == e.t {
 		delete(m.pending, e.key)
-		l := m.pairs[e.typ]
-		l.unanswered++
 		if evicted {
-			l.evicted++
+			m.types[e.typ].evicted++
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package stats
 
 import (
-	"fmt"
 	"math"
 	"unsafe"
 
@@ -110,31 +109,6 @@ func publicSuffixStart(name, dom []byte) int {
 	}
 	return len(name)
 }
-
-var qtypeNames = map[uint16]string{
-	1: "A", 2: "NS", 5: "CNAME", 6: "SOA", 10: "NULL", 12: "PTR", 13: "HINFO", 15: "MX", 16: "TXT",
-	17: "RP", 18: "AFSDB", 24: "SIG", 25: "KEY", 28: "AAAA", 29: "LOC", 33: "SRV", 35: "NAPTR",
-	36: "KX", 37: "CERT", 39: "DNAME", 41: "OPT", 43: "DS", 44: "SSHFP", 46: "RRSIG", 47: "NSEC",
-	48: "DNSKEY", 50: "NSEC3", 51: "NSEC3PARAM", 52: "TLSA", 53: "SMIMEA", 59: "CDS",
-	60: "CDNSKEY", 61: "OPENPGPKEY", 62: "CSYNC", 63: "ZONEMD", 64: "SVCB", 65: "HTTPS",
-	99: "SPF", 108: "EUI48", 109: "EUI64", 249: "TKEY", 250: "TSIG", 251: "IXFR", 252: "AXFR",
-	255: "ANY", 256: "URI", 257: "CAA",
-}
-
-// QTypeName returns the mnemonic of a query type ("AAAA"), or "TYPE<n>" (RFC 3597).
-func QTypeName(t uint16) string {
-	if s, ok := qtypeNames[t]; ok {
-		return s
-	}
-	return fmt.Sprintf("TYPE%d", t)
-}
-
-var rcodeNames = [...]string{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13",
-	"RCODE14", "RCODE15"}
-
-// RcodeName returns the mnemonic of a 4-bit header rcode ("NXDOMAIN").
-func RcodeName(rc uint8) string { return rcodeNames[rc&0x0f] }
 
 // The rcodes and qtypes the signals look at.
 const (

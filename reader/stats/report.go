@@ -12,7 +12,7 @@ import (
 )
 
 // SchemaVersion is the version of the JSON report's schema (docs/stats.md).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Report is the summary of a Stats: what the text, JSON and HTML outputs show.
 type Report struct {
@@ -32,6 +32,7 @@ type Report struct {
 	Domains       TopTables   `json:"domains"` // registered domains (public suffix list + 1 label)
 	Clients       TopTables   `json:"clients"` // query addresses of AQ/AR, CQ/CR, TQ/TR, UQ/UR
 	Latency       []Latency   `json:"latency"`
+	Pairing       []Pairing   `json:"pairing"`
 	Baseline      *NewDomains `json:"baseline,omitempty"`
 	Signals       []Signal    `json:"signals"`
 	// SignalsOmitted counts signals left out because their kind already listed TopN.
@@ -40,9 +41,10 @@ type Report struct {
 }
 
 // Span is the time covered: the earliest and latest message time.
+// First and Last are absent (JSON) when no message carried a time.
 type Span struct {
-	First   time.Time `json:"first"`
-	Last    time.Time `json:"last"`
+	First   time.Time `json:"first,omitzero"`
+	Last    time.Time `json:"last,omitzero"`
 	Seconds float64   `json:"seconds"`
 }
 
@@ -105,20 +107,31 @@ type Top struct {
 	Error uint64 `json:"error"`
 }
 
-// Latency is the query-to-response time of one pair of message types.
+// Latency is the query-to-response time of the responses of one message type matched to
+// queries of one message type, named by what was matched: "CQ->CR" for a resolver's
+// client, "AQ->CR" for an authoritative answer of BIND 9.18 (which logs the query as AQ and
+// its answer as CR), "RQ->RR" for a resolver's own upstream queries.
 type Latency struct {
-	Pair       string  `json:"pair"` // "CQ/CR"
-	Queries    uint64  `json:"queries"`
-	Responses  uint64  `json:"responses"`
-	Timed      uint64  `json:"timed"`      // responses with a latency
-	FromTimes  uint64  `json:"from_times"` // timed from the response's own query_time and response_time
-	Matched    uint64  `json:"matched"`    // responses matched to a logged query
-	Unanswered uint64  `json:"unanswered"` // queries with no matching response within 10 s
-	Evicted    uint64  `json:"evicted"`    // of those, dropped because too many were pending
-	P50ms      float64 `json:"p50_ms"`
-	P90ms      float64 `json:"p90_ms"`
-	P99ms      float64 `json:"p99_ms"`
-	MaxMs      float64 `json:"max_ms"`
+	Pair      string  `json:"pair"`       // "AQ->CR"
+	Query     string  `json:"query"`      // "AQ"
+	Response  string  `json:"response"`   // "CR"
+	Timed     uint64  `json:"timed"`      // responses timed
+	Matched   uint64  `json:"matched"`    // of those, matched to a logged query (address, port, DNS ID, question)
+	FromTimes uint64  `json:"from_times"` // of those, timed from the response's own query_time and response_time
+	P50ms     float64 `json:"p50_ms"`
+	P90ms     float64 `json:"p90_ms"`
+	P99ms     float64 `json:"p99_ms"`
+	MaxMs     float64 `json:"max_ms"`
+}
+
+// Pairing counts, for one message type, the messages and how many of them found their
+// other half: a query answered by a response matched to it, a response timed.
+type Pairing struct {
+	Type     string `json:"type"` // "AQ", "CR", ...
+	Messages uint64 `json:"messages"`
+	Paired   uint64 `json:"paired"`   // a query answered; a response timed
+	Unpaired uint64 `json:"unpaired"` // a query without a matching response within 10 s (or without a time); a response neither matched nor carrying both times
+	Evicted  uint64 `json:"evicted"`  // queries unpaired because too many were waiting (sketch mode)
 }
 
 // NewDomains lists registered domains not seen in the baseline.
@@ -148,11 +161,7 @@ func (s *Stats) Report() *Report {
 	}
 	for i, c := range s.byType {
 		if c != 0 {
-			k := reader.MessageType(i).Mnemonic()
-			if k == "" {
-				k = fmt.Sprintf("TYPE%d", i)
-			}
-			r.ByType = append(r.ByType, Count{k, c})
+			r.ByType = append(r.ByType, Count{typeName(uint8(i)), c})
 		}
 	}
 	for i, c := range s.byProto {
@@ -167,13 +176,13 @@ func (s *Stats) Report() *Report {
 	}
 	for i, c := range s.qtypes {
 		if c != 0 {
-			r.QTypes = append(r.QTypes, Count{QTypeName(uint16(i)), c})
+			r.QTypes = append(r.QTypes, Count{reader.TypeString(uint16(i)), c})
 		}
 	}
 	sortCounts(r.QTypes)
 	for i, c := range s.rcodes {
 		if c != 0 {
-			r.RCodes = append(r.RCodes, Count{RcodeName(uint8(i)), c})
+			r.RCodes = append(r.RCodes, Count{reader.RcodeString(uint16(i)), c})
 		}
 	}
 	sortCounts(r.RCodes)
@@ -185,23 +194,87 @@ func (s *Stats) Report() *Report {
 	r.Clients = TopTables{ByQueries: top(s.clients, n, addrKey), ByNXDOMAIN: top(s.clientsNX, n, addrKey),
 		BySERVFAIL: top(s.clientsSF, n, addrKey),
 		MaxError:   max(s.clients.MaxErr(), s.clientsNX.MaxErr(), s.clientsSF.MaxErr())}
-	for t := 1; t < 16; t += 2 {
-		l := s.latency.pairs[t]
-		if l == nil {
-			continue
-		}
-		r.Latency = append(r.Latency, Latency{Pair: pairNames[uint8(t)], Queries: l.queries,
-			Responses: l.responses, Timed: l.q.Count(), FromTimes: l.fromTimes, Matched: l.matched,
-			Unanswered: l.unanswered, Evicted: l.evicted,
-			P50ms: ms(l.q.Quantile(0.5)), P90ms: ms(l.q.Quantile(0.9)), P99ms: ms(l.q.Quantile(0.99)),
-			MaxMs: ms(l.q.Max())})
-	}
+	r.Latency, r.Pairing = s.latencyReport()
 	if b := s.cfg.Baseline; b != nil {
 		r.Baseline = &NewDomains{BaselineDomains: b.Domains(), Distinct: s.seenNew.Count(),
 			Queries: s.newDomains.Total(), Top: top(s.newDomains, n, textKey)}
 	}
 	r.Signals = s.signals(r)
+	r.fillEmpty()
 	return r
+}
+
+// fillEmpty makes every absent list an empty one, so that JSON has [] and never null
+// (jq '.signals[]' works on a quiet input).
+func (r *Report) fillEmpty() {
+	for _, c := range []*[]Count{&r.ByType, &r.ByTransport, &r.ByFamily, &r.QTypes, &r.RCodes, &r.ResponseSize.Buckets} {
+		if *c == nil {
+			*c = []Count{}
+		}
+	}
+	for _, t := range []*TopTables{&r.Names, &r.Domains, &r.Clients} {
+		for _, rows := range []*[]Top{&t.ByQueries, &t.ByNXDOMAIN, &t.BySERVFAIL} {
+			if *rows == nil {
+				*rows = []Top{}
+			}
+		}
+	}
+	if r.Baseline != nil && r.Baseline.Top == nil {
+		r.Baseline.Top = []Top{}
+	}
+	if r.Rate.Points == nil {
+		r.Rate.Points = []Point{}
+	}
+	if r.Latency == nil {
+		r.Latency = []Latency{}
+	}
+	if r.Pairing == nil {
+		r.Pairing = []Pairing{}
+	}
+	if r.Signals == nil {
+		r.Signals = []Signal{}
+	}
+}
+
+// latencyReport lists the pairs in message type order (queries, then responses), and the
+// pairing of every message type seen.
+func (s *Stats) latencyReport() ([]Latency, []Pairing) {
+	m := s.latency
+	keys := make([]pairKey, 0, len(m.pairs))
+	for k := range m.pairs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b pairKey) int {
+		if a.query != b.query {
+			return int(a.query) - int(b.query)
+		}
+		return int(a.response) - int(b.response)
+	})
+	lat := []Latency{}
+	for _, k := range keys {
+		p := m.pairs[k]
+		q, rs := typeName(k.query), typeName(k.response)
+		lat = append(lat, Latency{Pair: q + "->" + rs, Query: q, Response: rs, Timed: p.q.Count(),
+			Matched: p.matched, FromTimes: p.fromTimes,
+			P50ms: ms(p.q.Quantile(0.5)), P90ms: ms(p.q.Quantile(0.9)), P99ms: ms(p.q.Quantile(0.99)),
+			MaxMs: ms(p.q.Max())})
+	}
+	pairing := []Pairing{}
+	for t, c := range m.types {
+		if c.messages != 0 {
+			pairing = append(pairing, Pairing{Type: typeName(uint8(t)), Messages: c.messages, Paired: c.paired,
+				Unpaired: c.messages - c.paired, Evicted: c.evicted})
+		}
+	}
+	return lat, pairing
+}
+
+// typeName is a dnstap message type's mnemonic ("CQ"), or TYPEn for one without.
+func typeName(t uint8) string {
+	if k := reader.MessageType(t).Mnemonic(); k != "" {
+		return k
+	}
+	return fmt.Sprintf("TYPE%d", t)
 }
 
 func orNone(s string) string {

@@ -11,7 +11,7 @@ import (
 const (
 	SignalSuspiciousDomain = "suspicious_names_domain" // many names with long or random-looking labels under one domain
 	SignalSuspiciousClient = "suspicious_names_client" // one client asking many such names
-	SignalManySubdomains   = "many_subdomains"         // many unique names under one domain
+	SignalManySubdomains   = "many_subdomains"         // many new subdomains (generated-looking or NXDOMAIN names) under one domain
 	SignalNXRatio          = "nxdomain_ratio"          // a client whose queries mostly get NXDOMAIN
 	SignalTXTNullAny       = "txt_null_any"            // a client heavy on TXT, NULL or ANY
 	SignalBurst            = "burst"                   // a second far above the usual rate
@@ -30,6 +30,7 @@ type Signal struct {
 	Threshold float64 `json:"threshold"`
 	Reason    string  `json:"reason"`
 	Sample    string  `json:"sample,omitempty"` // an example query name
+	Client    string  `json:"client,omitempty"` // for many_subdomains: the client that asked most of them
 }
 
 func (s *Stats) signals(r *Report) []Signal {
@@ -81,14 +82,15 @@ func (s *Stats) signals(r *Report) []Signal {
 	out = append(out, limit(cl)...)
 
 	var sub []Signal
-	s.subdomains.All(func(e *entryPlain) {
+	s.growth.All(func(e *entryPlain) {
 		if n := e.Count - e.Err; n >= th.MaxSubdomains {
 			sub = append(sub, Signal{Kind: SignalManySubdomains, Subject: e.Key, Value: float64(n),
-				Threshold: float64(th.MaxSubdomains),
-				Reason:    fmt.Sprintf("%d unique names queried under one domain (tunnelling, random-subdomain attack)", n)})
+				Threshold: float64(th.MaxSubdomains)})
 		}
 	})
-	out = append(out, limit(sub)...)
+	sub = limit(sub)
+	s.describeGrowth(sub)
+	out = append(out, sub...)
 	out = append(out, limit(nx)...)
 	out = append(out, limit(txt)...)
 	out = append(out, s.bursts(r)...)
@@ -99,6 +101,36 @@ func (s *Stats) signals(r *Report) []Signal {
 		}
 	}
 	return out
+}
+
+// describeGrowth gives each many_subdomains signal its reason and the client that asked
+// most of the new subdomains (by its guaranteed count).
+func (s *Stats) describeGrowth(sig []Signal) {
+	type asker struct {
+		client string
+		n      uint64
+	}
+	best := map[string]asker{}
+	for _, sg := range sig {
+		best[sg.Subject] = asker{}
+	}
+	if len(best) > 0 {
+		s.growthBy.All(func(e *entryPlain) {
+			client, dom := splitGrowthKey(e.Key)
+			if b, ok := best[dom]; ok && e.Count-e.Err > b.n {
+				best[dom] = asker{client, e.Count - e.Err}
+			}
+		})
+	}
+	for i := range sig {
+		from := ""
+		if b := best[sig[i].Subject]; b.n > 0 {
+			sig[i].Client = addrKey(b.client)
+			from = fmt.Sprintf("; %d of them from %s", b.n, sig[i].Client)
+		}
+		sig[i].Reason = fmt.Sprintf("%d new subdomains: distinct names under it with long or high-entropy labels, or answered NXDOMAIN%s (tunnelling, random-subdomain attack)",
+			uint64(sig[i].Value), from)
+	}
 }
 
 func (s *Stats) bursts(r *Report) []Signal {

@@ -15,7 +15,7 @@ type Thresholds struct {
 	EntropyBits      float64 `json:"entropy_bits"`       // a label with this Shannon entropy (bits/char) or more is suspicious; default 3.5
 	EntropyMinLen    int     `json:"entropy_min_len"`    // labels shorter than this are not judged by entropy; default 12
 	MinSuspicious    uint64  `json:"min_suspicious"`     // suspicious query names needed to flag a domain or client; default 10
-	MaxSubdomains    uint64  `json:"max_subdomains"`     // unique names under one registered domain that flag it; default 200
+	MaxSubdomains    uint64  `json:"max_subdomains"`     // new subdomains (distinct names that look generated or got NXDOMAIN) under one registered domain that flag it; default 200
 	NXRatio          float64 `json:"nx_ratio"`           // NXDOMAIN responses per query that flag a client; default 0.5
 	TXTRatio         float64 `json:"txt_ratio"`          // TXT+NULL+ANY share of a client's queries that flags it; default 0.5
 	MinClientQueries uint64  `json:"min_client_queries"` // a client needs this many queries before ratios are judged; default 20
@@ -88,7 +88,7 @@ type Config struct {
 const (
 	defaultTopN     = 10
 	defaultCapacity = 10000
-	// uniqueNameBits sizes the Bloom filter that tells a new query name from a repeated one
+	// uniqueNameBits sizes the Bloom filter that tells a new subdomain from a repeated one
 	// (2^26 bits = 8 MiB): about 2% false positives at 10 million distinct names.
 	uniqueNameBits = 26
 )
@@ -133,11 +133,16 @@ type Stats struct {
 	domains, domainsNX, domainsSF *sketch.TopK[struct{}]
 	clientsNX, clientsSF          *sketch.TopK[struct{}]
 	clients                       *sketch.TopK[clientInfo]
-	subdomains                    *sketch.TopK[struct{}]   // unique names per registered domain
-	suspicious                    *sketch.TopK[domainInfo] // suspicious names per registered domain
-	newDomains                    *sketch.TopK[struct{}]   // queries to domains absent from the baseline
-	seenNames                     *sketch.Bloom
-	seenNew                       *sketch.Bloom
+	// growth counts new subdomains per registered domain: distinct names under it that
+	// look generated (a suspicious label) or that got NXDOMAIN. A zone's own names, however
+	// many, do not count: a server's zones are not a tunnel. growthBy counts them per
+	// (client, domain), to name the client that asks most of them.
+	growth, growthBy *sketch.TopK[struct{}]
+	suspicious       *sketch.TopK[domainInfo] // suspicious names per registered domain
+	newDomains       *sketch.TopK[struct{}]   // queries to domains absent from the baseline
+	seenNames        *sketch.Bloom            // names counted in growth
+	seenNew          *sketch.Bloom
+	keyBuf           []byte
 
 	latency *matcher
 	cache   *nameCache
@@ -161,7 +166,7 @@ func New(cfg Config) *Stats {
 		latency: newMatcher(cfg.Exact), cache: new(nameCache),
 		seenNames: sketch.NewBloom(uniqueNameBits, cfg.Exact), seenNew: sketch.NewBloom(20, cfg.Exact)}
 	for _, p := range []**sketch.TopK[struct{}]{&s.names, &s.namesNX, &s.namesSF, &s.domains,
-		&s.domainsNX, &s.domainsSF, &s.clientsNX, &s.clientsSF, &s.subdomains, &s.newDomains} {
+		&s.domainsNX, &s.domainsSF, &s.clientsNX, &s.clientsSF, &s.growth, &s.growthBy, &s.newDomains} {
 		*p = sketch.NewTopK[struct{}](capacity)
 	}
 	s.clients = sketch.NewTopK[clientInfo](capacity)
@@ -241,8 +246,8 @@ func (s *Stats) query(r *Record, h *header, t int64, nh uint64) {
 	s.domains.Add(dom, 1)
 	// A name found in the cache has been seen: only a miss needs the (cache-unfriendly)
 	// Bloom filter.
-	if !hit && s.seenNames.AddNew(nh) {
-		s.subdomains.Add(dom, 1)
+	if sus && !hit && s.seenNames.AddNew(nh) {
+		s.grow(dom, r.QueryAddr)
 	}
 	if b := s.cfg.Baseline; b != nil && !b.has(maphash.Bytes(b.seed, dom)) {
 		s.newDomains.Add(dom, 1)
@@ -282,6 +287,9 @@ func (s *Stats) response(r *Record, h *header, nh uint64) {
 	dom, _, _ := s.cache.get(nh, name, h.labels, s.score)
 	client := len(r.QueryAddr) > 0
 	if h.rcode == rcodeNXDomain {
+		if s.seenNames.AddNew(nh) {
+			s.grow(dom, r.QueryAddr)
+		}
 		s.namesNX.Add(name, 1)
 		s.domainsNX.Add(dom, 1)
 		if client {
@@ -304,6 +312,21 @@ func (s *Stats) response(r *Record, h *header, nh uint64) {
 			c.servfail++
 		}
 	}
+}
+
+// grow counts a new subdomain of dom, asked by client (4 or 16 bytes; may be empty).
+func (s *Stats) grow(dom, client []byte) {
+	s.growth.Add(dom, 1)
+	if len(client) > 0 {
+		s.keyBuf = append(append(append(s.keyBuf[:0], byte(len(client))), client...), dom...)
+		s.growthBy.Add(s.keyBuf, 1)
+	}
+}
+
+// splitGrowthKey splits a growthBy key into its client and domain.
+func splitGrowthKey(k string) (client, dom string) {
+	n := int(k[0])
+	return k[1 : 1+n], k[1+n:]
 }
 
 type (

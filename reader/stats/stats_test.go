@@ -2,13 +2,14 @@ package stats
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/dnstapkit/dnstapkit/reader"
@@ -57,6 +58,10 @@ func baseline(t testing.TB, paths ...string) *Baseline {
 const (
 	normal = "testdata/normal.fstrm"
 	mixed  = "testdata/mixed.fstrm"
+	// An authoritative server (BIND 9.18, dnstap { auth; client; }) answering 490 distinct
+	// names of its zone lab.test; then the same with a tunnel inside that zone.
+	auth       = "testdata/auth.fstrm"
+	authTunnel = "testdata/auth-tunnel.fstrm"
 )
 
 func golden(t *testing.T, path string, got []byte) {
@@ -161,9 +166,13 @@ func TestKnownContent(t *testing.T) {
 	check("mixed queries from 127.0.57.22", tops(m.Clients.ByQueries)["127.0.57.22"], 250)
 	check("mixed tunnel-c2.net. queries", tops(m.Domains.ByQueries)["tunnel-c2.net."], 250)
 	for _, l := range m.Latency {
-		if l.Pair == "CQ/CR" {
-			check("mixed CQ/CR unanswered", l.Unanswered, 0)
-			check("mixed CQ/CR matched", l.Matched, 350)
+		if l.Pair == "CQ->CR" {
+			check("mixed CQ->CR matched", l.Matched, 350)
+		}
+	}
+	for _, p := range m.Pairing {
+		if p.Type == "CQ" {
+			check("mixed CQ unpaired", p.Unpaired, 0)
 		}
 	}
 }
@@ -178,8 +187,10 @@ func signalSet(r *Report) []flag2 {
 	return out
 }
 
-// TestSignals: the tunnelling and DGA traffic is flagged, with the right subjects; the
-// normal traffic raises nothing, alone or mixed with the abnormal.
+// TestSignals: the tunnelling and DGA traffic is flagged, with the right subjects; normal
+// traffic raises nothing: a resolver's clients, alone or against themselves as baseline, and
+// an authoritative server answering hundreds of distinct names of its own zone (a zone's
+// size is not a tunnel). Every other capture of the repository raises nothing either.
 func TestSignals(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -199,6 +210,20 @@ func TestSignals(t *testing.T) {
 			{SignalNXRatio, "127.0.57.21"},
 			{SignalTXTNullAny, "127.0.57.22"},
 		}},
+		{"authoritative", auth, "", false, nil},
+		{"authoritative exact", auth, "", true, nil},
+		// Every name is under lab.test., so the domain is the zone's; the tunnel still shows
+		// in its labels and its client.
+		{"authoritative with a tunnel in its zone", authTunnel, "", false, []flag2{
+			{SignalSuspiciousDomain, "lab.test."},
+			{SignalSuspiciousClient, "127.0.57.34"},
+			{SignalManySubdomains, "lab.test."},
+			{SignalTXTNullAny, "127.0.57.34"},
+		}},
+		{"resolver golden", "../testdata/golden/resolver.fstrm", "", false, nil},
+		{"upstream golden", "../testdata/golden/upstream.fstrm", "", false, nil},
+		{"bindtext capture", "../internal/bindtext/testdata/capture.fstrm", "", false, nil},
+		{"bindtext crafted", "../internal/bindtext/testdata/crafted.fstrm", "", false, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,6 +287,40 @@ func TestSketchBounds(t *testing.T) {
 	}
 }
 
+// TestGrowthNamesItsClient: the many_subdomains signal of a tunnel inside the zone names
+// the client that asked its new subdomains.
+func TestGrowthNamesItsClient(t *testing.T) {
+	for _, s := range report(t, Config{}, authTunnel).Signals {
+		if s.Kind == SignalManySubdomains && (s.Client != "127.0.57.34" || s.Value != 265 ||
+			!strings.Contains(s.Reason, "250 of them from 127.0.57.34")) {
+			t.Errorf("%+v: want 265 new subdomains, 250 from 127.0.57.34", s)
+		}
+	}
+}
+
+// TestJSONEmpty: a report of nothing has empty lists, never null, and no zero times.
+func TestJSONEmpty(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, New(Config{}).Report()); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b.Bytes(), []byte("null")) || bytes.Contains(b.Bytes(), []byte("0001-01-01")) {
+		t.Errorf("empty report:\n%s", b.Bytes())
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"signals", "latency", "pairing", "by_type", "qtypes"} {
+		if l, ok := m[k].([]any); !ok || len(l) != 0 {
+			t.Errorf("%s = %v, want []", k, m[k])
+		}
+	}
+	if span := m["span"].(map[string]any); span["first"] != nil || span["last"] != nil {
+		t.Errorf("span %v: want no first and last", span)
+	}
+}
+
 func TestWriteTextEmpty(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteText(&b, New(Config{}).Report()); err != nil {
@@ -272,9 +331,28 @@ func TestWriteTextEmpty(t *testing.T) {
 	}
 }
 
-func ExampleQTypeName() {
-	fmt.Println(QTypeName(28), QTypeName(65), QTypeName(65280))
-	// Output: AAAA HTTPS TYPE65280
+// TestTypeNames: stats names query types and rcodes with the reader's one table, as
+// dnstap-reader prints them (DSYNC, not TYPE66).
+func TestTypeNames(t *testing.T) {
+	s := New(Config{})
+	for _, qt := range []uint16{28, 65, 66, 65280, 65533} {
+		s.Add(rec(reader.ClientQuery, 10, 4000, 1e18, 0, wire(1, "a.example.org", qt, 0, false)))
+	}
+	s.Add(rec(reader.ClientResponse, 10, 4000, 0, 1e18, wire(1, "a.example.org", 1, 9, true)))
+	r := s.Report()
+	var got []string
+	for _, c := range r.QTypes {
+		got = append(got, c.Key)
+	}
+	slices.Sort(got)
+	want := []string{reader.TypeString(66), reader.TypeString(65533), "AAAA", "HTTPS", "TYPE65280"}
+	slices.Sort(want)
+	if !slices.Equal(got, want) || !slices.Contains(got, "DSYNC") {
+		t.Errorf("qtypes %v, want %v (with DSYNC)", got, want)
+	}
+	if len(r.RCodes) != 1 || r.RCodes[0].Key != reader.RcodeString(9) {
+		t.Errorf("rcodes %v, want %s", r.RCodes, reader.RcodeString(9))
+	}
 }
 
 func readFile(p string) ([]byte, error) { return os.ReadFile(p) }

@@ -96,11 +96,27 @@ func WriteText(w io.Writer, r *Report) error {
 	tops("domains", r.Domains)
 	tops("clients", r.Clients)
 
-	section("latency (ms)")
-	p("pair\tqueries\tresponses\ttimed\tunanswered\tp50\tp90\tp99\tmax\n")
+	section("latency (ms), by query and response types matched")
+	if len(r.Latency) == 0 {
+		p("(none)\n")
+	} else {
+		p("pair\ttimed\tp50\tp90\tp99\tmax\n")
+	}
 	for _, l := range r.Latency {
-		p("%s\t%d\t%d\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\n", l.Pair, l.Queries, l.Responses, l.Timed,
-			l.Unanswered, l.P50ms, l.P90ms, l.P99ms, l.MaxMs)
+		p("%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\n", l.Pair, l.Timed, l.P50ms, l.P90ms, l.P99ms, l.MaxMs)
+	}
+	section("pairing (queries answered, responses timed)")
+	if len(r.Pairing) == 0 {
+		p("(none)\n")
+	} else {
+		p("type\tmessages\tpaired\tunpaired\n")
+	}
+	for _, x := range r.Pairing {
+		if x.Evicted != 0 {
+			p("%s\t%d\t%d\t%d\t(%d evicted)\n", x.Type, x.Messages, x.Paired, x.Unpaired, x.Evicted)
+		} else {
+			p("%s\t%d\t%d\t%d\n", x.Type, x.Messages, x.Paired, x.Unpaired)
+		}
 	}
 
 	if b := r.Baseline; b != nil {

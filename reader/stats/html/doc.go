@@ -1,5 +1,5 @@
 // Package html renders a stats.Report as one self-contained HTML page: inline CSS, charts
-// drawn as inline SVG by Go, and a few lines of inline script that mark the page rendered.
+// drawn as inline SVG by Go; no script.
 // The page loads nothing from the network.
 //
 //	f, _ := os.Create("report.html")

@@ -170,14 +170,14 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .axis { stroke: #57606a; stroke-width: 1; } .ylab { text-anchor: end; }
 .area { fill: #218bff; fill-opacity: .35; stroke: #0969da; stroke-width: 1.5; }
 .dot { fill: #0969da; } .bar { fill: #2da44e; } .lab { fill: #1b1f24; } .val { fill: #57606a; }
-.signals td { border-top: 1px solid #eee; } .signals .kind { color: #cf222e; font-weight: 600; }
+.signals { table-layout: fixed; width: 100%; } .signals th.kind { width: 13em; } .signals th.subject { width: 11em; }
+.signals td { border-top: 1px solid #eee; vertical-align: top; overflow-wrap: anywhere; } .signals td.kind { color: #cf222e; font-weight: 600; }
 .none { color: #2da44e; } .note { color: #57606a; }
 .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 0 2em; }
 </style>
 </head>
 <body>
 <h1>dnstap stats</h1>
-<p id="status" class="note">static report</p>
 <table>
 <tr><th>messages</th><td class="n">{{.Messages}}</td></tr>
 {{if .Malformed}}<tr><th>malformed</th><td class="n">{{.Malformed}}</td></tr>{{end}}
@@ -189,7 +189,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 
 <h2>Abnormal signals</h2>
 {{if .Signals}}<table class="signals">
-<tr><th>signal</th><th>subject</th><th>reason</th></tr>
+<tr><th class="kind">signal</th><th class="subject">subject</th><th>reason</th></tr>
 {{range .Signals}}<tr><td class="kind">{{.Kind}}</td><td>{{.Subject}}</td><td>{{.Reason}}{{if .Sample}}, e.g. <code>{{.Sample}}</code>{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="none">none</p>{{end}}
 
@@ -209,6 +209,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 <h2>Top clients</h2>{{topBars "top clients by queries" .Clients.ByQueries}}
 <h2>Top clients by NXDOMAIN</h2>{{topBars "top clients by NXDOMAIN" .Clients.ByNXDOMAIN}}
 <h2>Top names</h2>{{topBars "top names by queries" .Names.ByQueries}}
+<h2>Top names by NXDOMAIN</h2>{{topBars "top names by NXDOMAIN" .Names.ByNXDOMAIN}}
 <h2>Top names by SERVFAIL</h2>{{topBars "top names by SERVFAIL" .Names.BySERVFAIL}}
 
 <h2>Response sizes</h2>
@@ -216,20 +217,19 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 {{bars "response sizes" .ResponseSize.Buckets}}
 
 <h2>Latency</h2>
-<table>
-<tr><th>pair</th><th>queries</th><th>responses</th><th>timed</th><th>unanswered</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th></tr>
-{{range .Latency}}<tr><td>{{.Pair}}</td><td class="n">{{.Queries}}</td><td class="n">{{.Responses}}</td><td class="n">{{.Timed}}</td><td class="n">{{.Unanswered}}</td><td class="n">{{.P50ms}}</td><td class="n">{{.P90ms}}</td><td class="n">{{.P99ms}}</td><td class="n">{{.MaxMs}}</td></tr>
+<p class="note">By the query and response types matched: BIND 9.18 logs an authoritative answer as AQ, then CR.</p>
+{{if .Latency}}<table>
+<tr><th>pair</th><th>timed</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th></tr>
+{{range .Latency}}<tr><td>{{.Pair}}</td><td class="n">{{.Timed}}</td><td class="n">{{.P50ms}}</td><td class="n">{{.P90ms}}</td><td class="n">{{.P99ms}}</td><td class="n">{{.MaxMs}}</td></tr>
+{{end}}</table>{{else}}<p>none timed</p>{{end}}
+{{if .Pairing}}<table>
+<tr><th>type</th><th>messages</th><th>paired</th><th>unpaired</th></tr>
+{{range .Pairing}}<tr><td>{{.Type}}</td><td class="n">{{.Messages}}</td><td class="n">{{.Paired}}</td><td class="n">{{.Unpaired}}</td></tr>
 {{end}}</table>
+<p class="note">Paired: a query answered by a response matched to it, a response timed.</p>{{end}}
 {{with .Baseline}}<h2>Domains not in the baseline</h2>
 <p>{{.Distinct}} new domains ({{.Queries}} queries); the baseline had {{.BaselineDomains}}.</p>
 {{topBars "new domains" .Top}}{{end}}
-<script>
-document.addEventListener("DOMContentLoaded", function () {
-  var n = document.querySelectorAll("svg.chart").length;
-  document.getElementById("status").textContent = "rendered " + n + " charts";
-  document.body.setAttribute("data-rendered", "ok");
-});
-</script>
 </body>
 </html>
 `

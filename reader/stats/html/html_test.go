@@ -3,6 +3,7 @@ package html
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -61,6 +62,15 @@ func TestSelfContained(t *testing.T) {
 	if n := strings.Count(page, `<svg class="chart"`); n < 10 {
 		t.Errorf("%d charts, want at least 10", n)
 	}
+	for _, chart := range []string{"top names by queries", "top names by NXDOMAIN", "top names by SERVFAIL",
+		"top domains by NXDOMAIN", "top clients by NXDOMAIN"} {
+		if !strings.Contains(page, `aria-label="`+chart+`"`) {
+			t.Errorf("no chart %q", chart)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("the page has a script")
+	}
 }
 
 // TestEscapes: names from the wire are escaped in text and SVG.
@@ -76,18 +86,35 @@ func TestEscapes(t *testing.T) {
 	}
 }
 
-// TestChromium renders the page in Debian's headless chromium: the DOM must carry the
-// marker the inline script sets (so the script ran without error), the console must show
-// no error, and the screenshot must not be blank.
+// fitCheck is a script the test adds to the page: it marks the body with whether the
+// signals table and the page fit the window's width, and what shows as text.
+const fitCheck = `<script>
+document.addEventListener("DOMContentLoaded", function () {
+  var t = document.querySelector("table.signals"), w = document.body.clientWidth;
+  var fits = t && t.getBoundingClientRect().width <= w && document.documentElement.scrollWidth <= window.innerWidth;
+  document.body.setAttribute("data-test-fit", fits ? "fits" : "overflows: table " + (t ? t.getBoundingClientRect().width : 0) + ", body " + w + ", page " + document.documentElement.scrollWidth);
+  document.body.setAttribute("data-test-text", document.body.innerText.replace(/\s+/g, " "));
+});
+</script>
+</body>`
+
+// TestChromium renders the page in Debian's headless chromium, with a window 1000 and 700
+// pixels wide and signals whose sample names are as long as DNS allows: the signals table
+// must fit the page (long names wrap), no internal marker may show as text, the console
+// must show no error, and the screenshot must not be blank.
 func TestChromium(t *testing.T) {
 	chromium := testenv.LookPath(t, "chromium", "chromium")
 	dir := t.TempDir()
 	page := filepath.Join(dir, "stats.html")
+	r := mixedReport(t)
+	long := strings.Repeat(strings.Repeat("x", 63)+".", 3) + "t.tunnel-c2.net."
+	r.Signals = append(r.Signals, stats.Signal{Kind: stats.SignalSuspiciousClient, Subject: "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe",
+		Reason: "250 of 250 queries for names with long or high-entropy labels (tunnelling, DGA)", Sample: long})
 	var b bytes.Buffer
-	if err := Write(&b, mixedReport(t)); err != nil {
+	if err := Write(&b, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(page, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(page, bytes.Replace(b.Bytes(), []byte("</body>"), []byte(fitCheck), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	common := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -102,12 +129,27 @@ func TestChromium(t *testing.T) {
 		}
 		return out.String(), errb.String()
 	}
-	dom, logs := run("--dump-dom", "file://"+page)
-	if !strings.Contains(dom, `data-rendered="ok"`) || !regexp.MustCompile(`rendered \d+ charts`).MatchString(dom) {
-		t.Errorf("the page's script did not run: no marker in the DOM")
-	}
-	if m := regexp.MustCompile(`(?i)CONSOLE.*(error|uncaught)|Uncaught`).FindString(logs); m != "" {
-		t.Errorf("script error in chromium's console: %s", m)
+	for _, width := range []int{1000, 700} {
+		dom, logs := run("--dump-dom", fmt.Sprintf("--window-size=%d,1600", width), "file://"+page)
+		fit := regexp.MustCompile(`data-test-fit="([^"]*)"`).FindStringSubmatch(dom)
+		if fit == nil {
+			t.Fatalf("width %d: the test's script did not run", width)
+		}
+		if fit[1] != "fits" {
+			t.Errorf("width %d: the signals table does not fit the page: %s", width, fit[1])
+		}
+		text := regexp.MustCompile(`data-test-text="([^"]*)"`).FindStringSubmatch(dom)
+		if text == nil || !strings.Contains(text[1], "Abnormal signals") {
+			t.Fatalf("width %d: no page text", width)
+		}
+		for _, marker := range []string{"rendered", "static report", "{{", "<no value>"} {
+			if strings.Contains(text[1], marker) {
+				t.Errorf("width %d: the page shows %q", width, marker)
+			}
+		}
+		if m := regexp.MustCompile(`(?i)CONSOLE.*(error|uncaught)|Uncaught`).FindString(logs); m != "" {
+			t.Errorf("script error in chromium's console: %s", m)
+		}
 	}
 	shot := filepath.Join(dir, "shot.png")
 	run("--screenshot="+shot, "--window-size=1000,1600", "--hide-scrollbars", "file://"+page)
