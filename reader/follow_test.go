@@ -216,10 +216,9 @@ func cat(names ...[]string) []string {
 func TestFollowDirectory(t *testing.T) {
 	tests := []struct {
 		name string
-		run  func(t *testing.T, dir string) []string // returns the names that must be read
-		errs []error
+		run  func(t *testing.T, dir string)
 	}{
-		{"compressed and removed, then a new file", func(t *testing.T, dir string) []string {
+		{"compressed and removed, then a new file", func(t *testing.T, dir string) {
 			// The reproduction: the new .part file may get the removed file's inode.
 			a, an := capture(t, "a", 50)
 			b, bn := capture(t, "b", 50)
@@ -232,9 +231,8 @@ func TestFollowDirectory(t *testing.T) {
 			h.waitNames(t, "b", bn)
 			h.settle(t)
 			h.check(t, cat(an, bn))
-			return nil
-		}, nil},
-		{"retention removes a name that is used again", func(t *testing.T, dir string) []string {
+		}},
+		{"retention removes a name that is used again", func(t *testing.T, dir string) {
 			a, an := capture(t, "a", 30)
 			b, bn := capture(t, "b", 30)
 			c, cn := capture(t, "c", 30)
@@ -250,9 +248,8 @@ func TestFollowDirectory(t *testing.T) {
 			h.waitNames(t, "c", cn)
 			h.settle(t)
 			h.check(t, cat(an, bn, cn))
-			return nil
-		}, nil},
-		{"a file compressed before it was read", func(t *testing.T, dir string) []string {
+		}},
+		{"a file compressed before it was read", func(t *testing.T, dir string) {
 			a, an := capture(t, "a", 30)
 			b, bn := capture(t, "b", 30)
 			c, cn := capture(t, "c", 30)
@@ -269,9 +266,8 @@ func TestFollowDirectory(t *testing.T) {
 			h.waitNames(t, "c", cn)
 			h.settle(t)
 			h.check(t, cat(an, bn, cn))
-			return nil
-		}, nil},
-		{"old files are not read", func(t *testing.T, dir string) []string {
+		}},
+		{"old files are not read", func(t *testing.T, dir string) {
 			o, _ := capture(t, "old", 10)
 			a, an := capture(t, "a", 10)
 			b, bn := capture(t, "b", 10)
@@ -288,9 +284,8 @@ func TestFollowDirectory(t *testing.T) {
 			h.waitNames(t, "b", bn)
 			h.settle(t)
 			h.check(t, cat(an, bn))
-			return nil
-		}, nil},
-		{"time-named files without .part (fstrm_capture --gmtime)", func(t *testing.T, dir string) []string {
+		}},
+		{"time-named files without .part (fstrm_capture --gmtime)", func(t *testing.T, dir string) {
 			a, an := capture(t, "a", 20)
 			b, bn := capture(t, "b", 20)
 			write(t, filepath.Join(dir, "dnstap.20261201T100000.fstrm"), a)
@@ -301,9 +296,8 @@ func TestFollowDirectory(t *testing.T) {
 			h.waitNames(t, "b", bn)
 			h.settle(t)
 			h.check(t, cat(an, bn))
-			return nil
-		}, nil},
-		{"a .part file abandoned without STOP", func(t *testing.T, dir string) []string {
+		}},
+		{"a .part file abandoned without STOP", func(t *testing.T, dir string) {
 			a, an := capture(t, "a", 20)
 			b, bn := capture(t, "b", 20)
 			write(t, filepath.Join(dir, "a.fstrm.part"), a[:len(a)-12])
@@ -313,9 +307,8 @@ func TestFollowDirectory(t *testing.T) {
 			h.waitNames(t, "b", bn) // after Stale
 			h.settle(t)
 			h.check(t, cat(an, bn), ErrTruncated)
-			return nil
-		}, nil},
-		{"other files are left alone", func(t *testing.T, dir string) []string {
+		}},
+		{"other files are left alone", func(t *testing.T, dir string) {
 			a, an := capture(t, "a", 20)
 			write(t, filepath.Join(dir, "README"), []byte("notes about this directory\n"))
 			write(t, filepath.Join(dir, "named.log"), []byte("01-Dec-2026 10:00:00.000 running\n"))
@@ -329,8 +322,7 @@ func TestFollowDirectory(t *testing.T) {
 			if len(h.notes) != 1 || !strings.Contains(h.notes[0], "waiting for a Frame Streams file in "+dir) {
 				t.Errorf("notes %q, want one saying what it waits for", h.notes)
 			}
-			return nil
-		}, nil},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, t.TempDir()) })

@@ -129,27 +129,32 @@ tunnel() {
 	for i in $(seq 1 250); do q 127.0.57.22 "$(label "tun$i" | cut -c1-52).$i.t.tunnel-c2.net" TXT; done
 }
 
-capture() { # capture NAME FUNCS...
-	local capname=$1; shift
-	rm -f "$work/res/capture.fstrm"
-	named -c "$work/auth/named.conf" -g -n 1 2> "$work/auth/log" &
-	named -c "$work/res/named.conf" -g -n 1 2> "$work/res/log" &
-	# Wait for both to say "running" (a probe query would show up in the capture).
-	for _ in $(seq 100); do
-		grep -q ' running$' "$work/auth/log" && grep -q ' running$' "$work/res/log" && break
-		sleep 0.1
+# capture NAME "SERVERS" FUNCS...: start named in each directory of SERVERS (under $work; the
+# first writes the capture), run FUNCS, stop named so the file ends with STOP, and keep the
+# capture as OUT/NAME.fstrm.
+capture() {
+	local capname=$1 servers=$2; shift 2
+	local first=${servers%% *}
+	rm -f "$work/$first/capture.fstrm"
+	for s in $servers; do named -c "$work/$s/named.conf" -g -n 1 2> "$work/$s/log" & done
+	# Wait for each to say "running" (a probe query would show up in the capture).
+	for s in $servers; do
+		for _ in $(seq 100); do
+			grep -q ' running$' "$work/$s/log" && break
+			sleep 0.1
+		done
 	done
 	for f in "$@"; do "$f"; done
 	sleep 2 # named sends dnstap frames about a second after the query
-	kill -TERM "$(cat "$work/res/named.pid")" "$(cat "$work/auth/named.pid")"
-	while [ -e "$work/res/named.pid" ] || [ -e "$work/auth/named.pid" ]; do sleep 0.2; done
+	for s in $servers; do kill -TERM "$(cat "$work/$s/named.pid")"; done
+	for s in $servers; do while [ -e "$work/$s/named.pid" ]; do sleep 0.2; done; done
 	wait
-	cp "$work/res/capture.fstrm" "$out/$capname.fstrm"
+	cp "$work/$first/capture.fstrm" "$out/$capname.fstrm"
 	echo "$out/$capname.fstrm: $(dnstap-read "$out/$capname.fstrm" | wc -l) messages"
 }
 
-capture normal normal
-capture mixed normal dga tunnel
+capture normal "res auth" normal
+capture mixed "res auth" normal dga tunnel
 
 # An authoritative server and its clients.
 mkdir -p "$work/lab"
@@ -201,22 +206,5 @@ lab_tunnel() {
 	qlab 127.0.57.34 "$work/lab/tunnel.q"
 }
 
-capture_lab() { # capture_lab NAME FUNCS...
-	local capname=$1; shift
-	rm -f "$work/lab/capture.fstrm"
-	named -c "$work/lab/named.conf" -g -n 1 2> "$work/lab/log" &
-	for _ in $(seq 100); do
-		grep -q ' running$' "$work/lab/log" && break
-		sleep 0.1
-	done
-	for f in "$@"; do "$f"; done
-	sleep 2
-	kill -TERM "$(cat "$work/lab/named.pid")"
-	while [ -e "$work/lab/named.pid" ]; do sleep 0.2; done
-	wait
-	cp "$work/lab/capture.fstrm" "$out/$capname.fstrm"
-	echo "$out/$capname.fstrm: $(dnstap-read "$out/$capname.fstrm" | wc -l) messages"
-}
-
-capture_lab auth lab_clients
-capture_lab auth-tunnel lab_clients lab_tunnel
+capture auth lab lab_clients
+capture auth-tunnel lab lab_clients lab_tunnel

@@ -53,6 +53,19 @@ func batches(t *testing.T, dir string, n, per int) ([]string, []string) {
 	return paths, all
 }
 
+// waitSocket waits for a receiver's socket to appear; the deadline only bounds a hang.
+func waitSocket(t *testing.T, sock string, log *syncBuffer) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no socket %s after a minute:\n%s", sock, log.String())
+		}
+	}
+}
+
 // replay sends a capture file to a unix socket with Debian's fstrm_replay.
 func replay(t *testing.T, bin, sock, file string) {
 	t.Helper()
@@ -152,14 +165,7 @@ func TestFollowCollector(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-				if _, err := os.Stat(sock); err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no socket after a minute:\n%s", log.String())
-				}
-			}
+			waitSocket(t, sock, &log)
 			// A batch every 250 ms over 4 s: the collector rotates about four times.
 			for _, f := range files {
 				replay(t, replayBin, sock, f)
@@ -221,14 +227,7 @@ func TestFollowFstrmCapture(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-			for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-				if _, err := os.Stat(sock); err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("no socket after a minute:\n%s", log.String())
-				}
-			}
+			waitSocket(t, sock, &log)
 			follow := path
 			if followDir {
 				follow = dir
