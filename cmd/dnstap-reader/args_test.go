@@ -249,3 +249,24 @@ func TestFollowSaysWhatItWaitsFor(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageInDocs: the usage that README.md and docs/reader.md show is what --help prints.
+func TestUsageInDocs(t *testing.T) {
+	var want bytes.Buffer
+	printUsage(&want)
+	for _, doc := range []string{"../../README.md", "../../docs/reader.md"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		i := strings.Index(s, "```\nusage: dnstap-reader [flags] [file ...]\n")
+		if i < 0 {
+			t.Fatalf("%s shows no usage", doc)
+		}
+		s = s[i+4:]
+		if got := s[:strings.Index(s, "```")]; got != want.String() {
+			t.Errorf("%s shows another usage than --help prints:\n%s", doc, got)
+		}
+	}
+}
