@@ -1,10 +1,15 @@
 package bind
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -18,7 +23,7 @@ func TestLookup(t *testing.T) {
 		{in: "9.18", release: "9.18.49"},
 		{in: "9.18.49", release: "9.18.49"},
 		{in: "v9.16", release: "9.16.50"},
-		{in: "9.20", release: "9.20.30"},
+		{in: "9.20", release: "9.20.27"},
 		{in: "9.14", release: "9.14.12"},
 		{in: "9.12", wantErr: `unknown BIND version "9.12": known are 9.14, 9.16, 9.18, 9.20`},
 		{in: "9.18.30", wantErr: "9.18.49"},
@@ -165,6 +170,76 @@ func TestLocalSource(t *testing.T) {
 	}
 }
 
+// TestSources checks BIND_SOURCES: a tarball of the release is taken only with a SHA-256 the
+// version table lists for it; another is refused; without one the error names the variable.
+func TestSources(t *testing.T) {
+	v14, _ := Lookup("9.14")
+	// A stand-in whose SHA-256 the test lists for 9.14.12, as versions.go lists the shared one.
+	good := []byte("bind 9.14.12 stand-in")
+	v14.Local = append(v14.Local, Tarball{File: "bind-9.14.12.tar.xz", SHA256: sha256Hex(good), Origin: "test"})
+	write := func(dir, name string, b []byte) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name    string
+		files   map[string][]byte
+		wantErr error
+		wantMsg string // part of the error
+	}{
+		{name: "listed", files: map[string][]byte{"bind-9.14.12.tar.xz": good, "bind-9.18.49.tar.xz": []byte("other release")}},
+		{name: "listed under a Debian name", files: map[string][]byte{"bind9_9.14.12.orig.tar.xz": good}},
+		{name: "not listed", files: map[string][]byte{"bind-9.14.12.tar.gz": []byte("tampered")}, wantErr: ErrChecksum,
+			wantMsg: "bind/versions.go lists for BIND 9.14.12: "},
+		{name: "none", files: map[string][]byte{"README.md": []byte("x")},
+			wantMsg: "set BIND_SOURCES to a directory holding bind-9.14.12.tar.xz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, b := range tt.files {
+				write(dir, name, b)
+			}
+			src, err := FetchSource(context.Background(), v14, SourceOptions{Dir: dir, CacheDir: t.TempDir()}, io.Discard)
+			if tt.wantErr == nil && tt.wantMsg == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if src.SHA256 != sha256Hex(good) || src.From != "BIND_SOURCES" || src.Release != "9.14.12" {
+					t.Errorf("source %+v", src)
+				}
+				return
+			}
+			if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) || !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Fatalf("error = %v, want %v containing %q", err, tt.wantErr, tt.wantMsg)
+			}
+		})
+	}
+}
+
+// TestSharedSources checks the real tarballs beside the checkout (../shared/bind-src, as in
+// CI) against the table.
+func TestSharedSources(t *testing.T) {
+	dir := DefaultSourcesDir("..")
+	if dir == "" {
+		testenv.Unavailable(t, "no ../shared/bind-src beside the checkout (set BIND_SOURCES for the e2e builds)")
+	}
+	for _, series := range []string{"9.14", "9.20"} {
+		v, _ := Lookup(series)
+		src, err := dirSource(v, dir)
+		if err != nil || src == nil {
+			t.Errorf("%s: %v, %v", series, src, err)
+		}
+	}
+}
+
+func sha256Hex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
 // TestBuildDeb packages a small staging tree and reads the result back with dpkg-deb.
 func TestBuildDeb(t *testing.T) {
 	dpkgDeb := testenv.LookPath(t, "dpkg-deb", "dpkg")
@@ -215,6 +290,15 @@ func TestBuildDeb(t *testing.T) {
 		if !strings.Contains(string(list), want) {
 			t.Errorf("package lacks %s; it has:\n%s", want, list)
 		}
+	}
+	// Members dpkg 1.19 (Ubuntu 18.04) reads: gzip or xz, never zstd.
+	ar := testenv.LookPath(t, "ar", "binutils")
+	members, err := exec.Command(ar, "t", out).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^debian-binary\ncontrol\.tar\.(gz|xz)\ndata\.tar\.(gz|xz)\n$`).Match(members) {
+		t.Errorf("members %q, want debian-binary, control.tar.{gz,xz}, data.tar.{gz,xz}", members)
 	}
 	ctl := t.TempDir()
 	if b, err := exec.Command(dpkgDeb, "-e", out, ctl).CombinedOutput(); err != nil {

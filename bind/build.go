@@ -24,9 +24,11 @@ type BuildOptions struct {
 	Version  string    // BIND_VERSION: a series ("9.18", the default) or a release
 	Distro   string    // DISTRO: "debian:bookworm" (default)
 	Tarball  string    // BIND_TARBALL: a local source tarball instead of a download
+	Sources  string    // BIND_SOURCES: a directory of tarballs whose SHA-256 the table lists (see DefaultSourcesDir)
 	DistDir  string    // where the .deb goes (default "dist")
-	CacheDir string    // sources, staging trees and logs (default ".cache/bind")
+	CacheDir string    // sources, staging trees and logs (default DefaultCacheDir())
 	Progress io.Writer // one line a phase (default: discard)
+	Log      io.Writer // what the base and builder images' making prints (default: Progress)
 }
 
 // Result is what Build made.
@@ -59,10 +61,14 @@ func Build(ctx context.Context, o BuildOptions) (*Result, error) {
 	if err := docker.Check(ctx); err != nil {
 		return nil, err
 	}
-	// Two builds of the same version and distro (two test binaries, two shells) would
-	// share a container name, a cache directory and a .deb: one waits for the other, then
-	// finds its result cached.
-	unlock, err := docker.Lock(fmt.Sprintf("dnstapkit-bind-build-%s-%s.lock", d.Tag(), v.Series))
+	// Two builds of the same version and distro into one cache (two test binaries, two
+	// shells, two checkouts) would share a container name, a cache directory and a .deb:
+	// one waits for the other, then finds its result cached.
+	cache, err := filepath.Abs(o.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := docker.Lock(fmt.Sprintf("dnstapkit-bind-build-%s-%s-%s.lock", d.Tag(), v.Series, docker.InputHash(cache)))
 	if err != nil {
 		return nil, err
 	}
@@ -71,13 +77,13 @@ func Build(ctx context.Context, o BuildOptions) (*Result, error) {
 	step := func(format string, args ...any) {
 		fmt.Fprintf(o.Progress, "[%5.0fs] %s\n", time.Since(t0).Seconds(), fmt.Sprintf(format, args...))
 	}
-	src, err := FetchSource(ctx, v, o.Tarball, o.CacheDir, o.Progress)
+	src, err := FetchSource(ctx, v, SourceOptions{Tarball: o.Tarball, Dir: o.Sources, CacheDir: o.CacheDir}, o.Progress)
 	if err != nil {
 		return nil, err
 	}
 	step("source: %s (%s, sha256 %s)", src.Path, src.From, src.SHA256)
 
-	builder, err := ensureBuilder(ctx, v, d, o.Progress)
+	builder, err := ensureBuilder(ctx, v, d, o.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +93,8 @@ func Build(ctx context.Context, o BuildOptions) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recipe: %w", err)
 	}
-	key := docker.InputHash(recipeVersion, builder.key, src.SHA256, strings.Join(v.Configure, " "), string(recipe))
+	key := docker.InputHash(recipeVersion, builder.key, src.SHA256, strings.Join(v.Configure, " "),
+		strings.Join(v.MakeEnv, "\n"), string(recipe))
 	dir := filepath.Join(o.CacheDir, fmt.Sprintf("%s-%s-%s", d.Tag(), src.Release, key))
 	res := &Result{
 		Log:     filepath.Join(dir, "build.log"),
@@ -141,12 +148,27 @@ func (o BuildOptions) withDefaults() BuildOptions {
 		o.DistDir = "dist"
 	}
 	if o.CacheDir == "" {
-		o.CacheDir = filepath.Join(".cache", "bind")
+		o.CacheDir = DefaultCacheDir()
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
+	if o.Log == nil {
+		o.Log = o.Progress
+	}
 	return o
+}
+
+// DefaultCacheDir is where builds are cached when BuildOptions.CacheDir is "": dnstapkit/bind
+// under the user's cache directory ($XDG_CACHE_HOME, else ~/.cache), outside any checkout,
+// so that a fresh clone on the same machine finds the builds of the last one (entries are
+// keyed by their inputs). Without a home directory it is .cache/bind in the working
+// directory.
+func DefaultCacheDir() string {
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "dnstapkit", "bind")
+	}
+	return filepath.Join(".cache", "bind")
 }
 
 type builderImage struct{ ref, key string }
@@ -175,8 +197,10 @@ func ensureBuilder(ctx context.Context, v Version, d baseimage.Distro, progress 
 		return b, nil
 	}
 	fmt.Fprintf(progress, "builder image: installing %s\n", strings.Join(deps, " "))
-	dockerfile := "FROM " + base + "\n" +
-		"RUN apt-get update && apt-get install -y " + strings.Join(deps, " ") + " && rm -rf /var/lib/apt/lists/*\n" +
+	// Two layers: what every version needs, then the version's own packages. Builders of
+	// two versions on one distro share the first (Docker's build cache), the larger one.
+	common, own := splitDeps(deps)
+	dockerfile := "FROM " + base + "\n" + aptLayer(common) + aptLayer(own) +
 		"LABEL " + baseimage.InputsLabel + "=" + b.key + "\n"
 	tmp, err := os.MkdirTemp("", "bind-builder-")
 	if err != nil {
@@ -191,6 +215,29 @@ func ensureBuilder(ctx context.Context, v Version, d baseimage.Distro, progress 
 		return b, fmt.Errorf("builder image %s: %w\n%s", b.ref, err, tail.String())
 	}
 	return b, nil
+}
+
+// splitDeps parts sorted deps into those of commonDeps and the others, both sorted.
+func splitDeps(deps []string) (common, own []string) {
+	in := map[string]bool{}
+	for _, d := range commonDeps {
+		in[d] = true
+	}
+	for _, d := range deps {
+		if in[d] {
+			common = append(common, d)
+		} else {
+			own = append(own, d)
+		}
+	}
+	return common, own
+}
+
+func aptLayer(pkgs []string) string {
+	if len(pkgs) == 0 {
+		return ""
+	}
+	return "RUN apt-get update && apt-get install -y " + strings.Join(pkgs, " ") + " && rm -rf /var/lib/apt/lists/*\n"
 }
 
 // compile runs the recipe in a fresh container of the builder image and copies the
@@ -223,6 +270,9 @@ func compile(ctx context.Context, image string, src *Source, v Version, dir, log
 		return fmt.Errorf("compile: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(in, "configure-flags"), []byte(strings.Join(v.Configure, "\n")+"\n"), 0o644); err != nil {
+		return fmt.Errorf("compile: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "make-env"), []byte(strings.Join(v.MakeEnv, "\n")+"\n"), 0o644); err != nil {
 		return fmt.Errorf("compile: %w", err)
 	}
 	if err := copyFile(src.Path, filepath.Join(in, "bind.tar")); err != nil {

@@ -9,8 +9,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -30,21 +32,52 @@ type Source struct {
 	Path    string // the tarball
 	Release string // its release, "9.18.49"
 	SHA256  string // its hex SHA-256
-	From    string // where it came from, for the log: "BIND_TARBALL", "ISC", "Debian bullseye"
+	From    string // where it came from, for the log: "BIND_TARBALL", "BIND_SOURCES", "ISC", "Debian bullseye"
+}
+
+// SourceOptions says where FetchSource looks besides the network.
+type SourceOptions struct {
+	Tarball  string // BIND_TARBALL: this file, whatever else there is
+	Dir      string // BIND_SOURCES: a directory of tarballs, each accepted only with a listed SHA-256
+	CacheDir string // downloads are kept in CacheDir/src
 }
 
 var tarballRelease = regexp.MustCompile(`^bind9?[-_](\d+\.\d+\.\d+)(?:\.orig)?\.tar\.(?:gz|xz|bz2)$`)
 
-// FetchSource finds the source tarball of v, in this order: the local tarball (when not
-// ""), the cache, ISC's URL (checked against v.SHA256), the upstream tarball inside
-// Debian's bind9 source package of v.DebianSuite (fetched in a container of that suite).
-// A tarball whose checksum differs from the table's is refused. progress gets one line a
-// step.
-func FetchSource(ctx context.Context, v Version, local, cacheDir string, progress io.Writer) (*Source, error) {
-	if local != "" {
-		return localSource(v, local)
+// DefaultSourcesDir is where the sources of a checkout at root are laid when BIND_SOURCES
+// is not set: ../shared/bind-src beside the checkout, when that directory exists ("" when
+// it does not).
+func DefaultSourcesDir(root string) string {
+	dir := filepath.Join(root, "..", "shared", "bind-src")
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		if abs, err := filepath.Abs(dir); err == nil {
+			return abs
+		}
 	}
-	dir := filepath.Join(cacheDir, "src")
+	return ""
+}
+
+// FetchSource finds the source tarball of v, in this order: o.Tarball (when not ""), a
+// tarball of v.Release in o.Dir whose SHA-256 the table lists (ISC's or one of v.Local),
+// the cache, ISC's URL (checked against v.SHA256), the upstream tarball inside Debian's
+// bind9 source package of v.DebianSuite (fetched in a container of that suite). A tarball
+// whose checksum the table does not list for its release is refused. progress gets one
+// line a step.
+func FetchSource(ctx context.Context, v Version, o SourceOptions, progress io.Writer) (*Source, error) {
+	if o.Tarball != "" {
+		return localSource(v, o.Tarball)
+	}
+	var reasons []string
+	if o.Dir != "" {
+		src, err := dirSource(v, o.Dir)
+		if src != nil || err != nil {
+			return src, err
+		}
+		reasons = append(reasons, fmt.Sprintf("BIND_SOURCES %s: no tarball of %s (want %s)", o.Dir, v.Release, strings.Join(v.fileNames(), " or ")))
+	} else {
+		reasons = append(reasons, "BIND_SOURCES: not set, and no ../shared/bind-src beside the checkout")
+	}
+	dir := filepath.Join(o.CacheDir, "src")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("source cache: %w", err)
 	}
@@ -54,9 +87,8 @@ func FetchSource(ctx context.Context, v Version, local, cacheDir string, progres
 			return &Source{Path: cached, Release: v.Release, SHA256: sum, From: "cache"}, nil
 		}
 	}
-	var reasons []string
 	if v.SHA256 == "" {
-		reasons = append(reasons, "ISC: no SHA-256 of "+v.Release+" in the version table, so a download could not be checked")
+		reasons = append(reasons, "ISC: no SHA-256 of ISC's "+v.Release+" tarball in the version table, so a download could not be checked")
 	} else {
 		fmt.Fprintf(progress, "source: downloading %s\n", v.URL)
 		err := download(ctx, v.URL, cached, v.SHA256)
@@ -79,10 +111,83 @@ func FetchSource(ctx context.Context, v Version, local, cacheDir string, progres
 		}
 		reasons = append(reasons, "Debian "+v.DebianSuite+": "+err.Error())
 	}
-	return nil, fmt.Errorf("no source tarball for BIND %s (set BIND_TARBALL to a local bind-%s.tar.xz):\n  %s",
-		v.Release, v.Release, strings.Join(reasons, "\n  "))
+	return nil, fmt.Errorf("no source tarball for BIND %s: set BIND_SOURCES to a directory holding %s "+
+		"(SHA-256 as listed in bind/versions.go; ../shared/bind-src beside the checkout is used when it exists), "+
+		"or BIND_TARBALL to a tarball:\n  %s",
+		v.Release, strings.Join(v.fileNames(), " or "), strings.Join(reasons, "\n  "))
 }
 
+// sums returns every SHA-256 the table lists for v.Release, with what each is.
+func (v Version) sums() map[string]string {
+	s := map[string]string{}
+	if v.SHA256 != "" {
+		s[v.SHA256] = "ISC's release tarball"
+	}
+	for _, t := range v.Local {
+		s[t.SHA256] = t.Origin
+	}
+	return s
+}
+
+// fileNames returns the names a tarball of v.Release has in a BIND_SOURCES directory.
+func (v Version) fileNames() []string {
+	var names []string
+	for _, t := range v.Local {
+		names = append(names, t.File)
+	}
+	if v.SHA256 != "" {
+		names = append(names, path.Base(v.URL))
+	}
+	return names
+}
+
+// dirSource looks in dir for a tarball of v.Release (any name tarballRelease reads as that
+// release). The first whose SHA-256 the table lists is the source; when some are there but
+// none is listed, that is an error; when none is there, (nil, nil).
+func dirSource(v Version, dir string) (*Source, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("BIND_SOURCES: %w", err)
+	}
+	sums := v.sums()
+	var refused []string
+	for _, e := range entries {
+		m := tarballRelease.FindStringSubmatch(e.Name())
+		if m == nil || m[1] != v.Release || !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		sum, err := fileSHA256(p)
+		if err != nil {
+			return nil, fmt.Errorf("BIND_SOURCES: %w", err)
+		}
+		if _, ok := sums[sum]; ok {
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				return nil, fmt.Errorf("BIND_SOURCES: %w", err)
+			}
+			return &Source{Path: abs, Release: v.Release, SHA256: sum, From: "BIND_SOURCES"}, nil
+		}
+		refused = append(refused, fmt.Sprintf("%s has SHA-256 %s", p, sum))
+	}
+	if len(refused) == 0 {
+		return nil, nil
+	}
+	var listed []string
+	for sum, what := range sums {
+		listed = append(listed, sum+" ("+what+")")
+	}
+	sort.Strings(listed)
+	if len(listed) == 0 {
+		listed = []string{"none"}
+	}
+	return nil, fmt.Errorf("%w: BIND_SOURCES: %s; bind/versions.go lists for BIND %s: %s",
+		ErrChecksum, strings.Join(refused, ", "), v.Release, strings.Join(listed, ", "))
+}
+
+// localSource checks the BIND_TARBALL file: it must be of v's series, and when its name
+// says v.Release its SHA-256 must be one the table lists (if it lists any). A tarball of
+// another release of the series is built as that release, unchecked: the user named it.
 func localSource(v Version, path string) (*Source, error) {
 	sum, err := fileSHA256(path)
 	if err != nil {
@@ -95,9 +200,11 @@ func localSource(v Version, path string) (*Source, error) {
 	if !strings.HasPrefix(rel, v.Series+".") {
 		return nil, fmt.Errorf("BIND_TARBALL %s is BIND %s, not of the %s series asked for", path, rel, v.Series)
 	}
-	if rel == v.Release && v.SHA256 != "" && sum != v.SHA256 {
-		return nil, fmt.Errorf("%w: BIND_TARBALL %s has SHA-256 %s, the table says %s for %s",
-			ErrChecksum, path, sum, v.SHA256, v.Release)
+	if sums := v.sums(); rel == v.Release && len(sums) > 0 {
+		if _, ok := sums[sum]; !ok {
+			return nil, fmt.Errorf("%w: BIND_TARBALL %s has SHA-256 %s, not one the table lists for %s",
+				ErrChecksum, path, sum, v.Release)
+		}
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The BIND build recipe, run inside the builder container by bind.Build.
 # In:  /in/bind.tar (an upstream tarball, any compression tar reads), /in/configure-flags
-#      (one flag a line).
+#      (one flag a line), /in/make-env (NAME=value a line, set for make only).
 # Out: /staging (make install DESTDIR=/staging), /out/depends (runtime dependencies, one
 #      "package (>= version)" a line, from ldd + dpkg -S), /out/named-V (named -V).
 # Lines starting with "== " mark phases; bind.Build shows them as progress.
@@ -14,11 +14,21 @@ mkdir -p /src /staging /out
 tar -C /src -xf /in/bind.tar
 cd /src/bind-*/
 
+if [ ! -x configure ]; then
+	# A tree from git (git archive) has no generated configure: make it.
+	phase autoreconf
+	autoreconf -fi
+fi
+
 phase configure
 # shellcheck disable=SC2046 # one flag a line, none with spaces
 ./configure $(cat /in/configure-flags)
 
 phase make
+# The version's make environment (compiler flags the configure line does not carry).
+while IFS= read -r kv; do
+	[ -n "$kv" ] && export "${kv?}" && echo "make environment: $kv"
+done < /in/make-env
 make -j"$(nproc)"
 
 phase install
