@@ -12,6 +12,7 @@ import (
 type RenderOptions struct {
 	Mode     Mode
 	Location *time.Location // nil means time.Local
+	Format   Format         // whose dnstap-read the output follows (default 9.18)
 	Filter   *Filter        // nil matches everything
 	// Workers is the number of goroutines that decode and format; 0 or 1 means none (all
 	// in the calling goroutine).
@@ -48,7 +49,7 @@ func (opt *RenderOptions) report(err error) bool {
 }
 
 func renderSerial(d *Decoder, w io.Writer, opt RenderOptions) error {
-	p := &Printer{Mode: opt.Mode, Location: opt.Location}
+	p := &Printer{Mode: opt.Mode, Location: opt.Location, Format: opt.Format}
 	var buf []byte
 	for {
 		m, err := d.Next()
@@ -152,7 +153,7 @@ func renderParallel(d *Decoder, w io.Writer, opt RenderOptions) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p := &Printer{Mode: opt.Mode, Location: opt.Location, notFirst: true}
+			p := &Printer{Mode: opt.Mode, Location: opt.Location, Format: opt.Format, notFirst: true}
 			var m Message
 			for b := range work {
 				b.out = b.out[:0]

@@ -19,12 +19,28 @@ const (
 	ModeJSON              // one JSON object per line (NDJSON)
 )
 
+// Format is the BIND release whose dnstap-read the text, -x, -p and -y output follows; the
+// zero value is BIND 9.18's. ParseFormat reads one ("9.14").
+type Format = bindtext.Format
+
+// The formats: BIND 9.18's dnstap-read is the default; 9.14's differs in -p and -y, 9.20's
+// nowhere seen (see docs/reader.md).
+const (
+	Format918 = bindtext.Format918
+	Format914 = bindtext.Format914
+	Format920 = bindtext.Format920
+)
+
+// ParseFormat returns the Format of a BIND series ("9.14") or release ("9.14.12").
+func ParseFormat(s string) (Format, error) { return bindtext.ParseFormat(s) }
+
 // Printer renders messages in one Mode. Its zero value prints ModeText in the local time zone.
 // It keeps state between messages (the YAML document separator, a timestamp cache), so use
 // one Printer per output stream. It is not safe for concurrent use.
 type Printer struct {
 	Mode     Mode
 	Location *time.Location // time zone of the text timestamps; nil means time.Local
+	Format   Format         // whose dnstap-read the output follows (default 9.18)
 
 	notFirst bool
 	lastSec  int64
@@ -67,7 +83,7 @@ func (p *Printer) Append(dst []byte, m *Message) []byte {
 	case ModePrint:
 		dst = p.appendLine(dst, m)
 		if ok, _ := m.BINDParses(); ok {
-			dst, _ = bindtext.AppendMessage(dst, m.Wire(), bindtext.StylePrint)
+			dst, _ = p.Format.AppendMessage(dst, m.Wire(), bindtext.StylePrint)
 		}
 		return dst
 	}
@@ -122,7 +138,11 @@ func (p *Printer) appendLine(dst []byte, m *Message) []byte {
 		dst = append(dst, '/')
 		dst = AppendClass(dst, d.QClass)
 		dst = append(dst, '/')
-		dst = AppendType(dst, d.QType)
+		if p.Format.Lacks(d.QType) {
+			dst = strconv.AppendUint(append(dst, "TYPE"...), uint64(d.QType), 10)
+		} else {
+			dst = AppendType(dst, d.QType)
+		}
 	} else {
 		dst = append(dst, "?/?/?"...)
 	}

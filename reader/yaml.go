@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"strconv"
 	"time"
-
-	"github.com/dnstapkit/dnstapkit/reader/internal/bindtext"
 )
 
 // appendYAML is dnstap-read -y's print_yaml for one message (Skipped already checked).
@@ -44,11 +42,15 @@ func (p *Printer) appendYAML(dst []byte, m *Message) []byte {
 	} else {
 		dst = append(dst, "  socket_protocol: UDP\n"...)
 	}
+	quote := ""
+	if p.Format.QuotesYAMLAddresses() {
+		quote = "\""
+	}
 	if m.QueryAddress != nil {
-		dst = append(AppendIP(append(dst, "  query_address: \""...), yamlAddr(m.QueryAddress)), "\"\n"...)
+		dst = append(AppendIP(append(append(dst, "  query_address: "...), quote...), yamlAddr(m.QueryAddress)), quote+"\n"...)
 	}
 	if m.ResponseAddress != nil {
-		dst = append(AppendIP(append(dst, "  response_address: \""...), yamlAddr(m.ResponseAddress)), "\"\n"...)
+		dst = append(AppendIP(append(append(dst, "  response_address: "...), quote...), yamlAddr(m.ResponseAddress)), quote+"\n"...)
 	}
 	if m.HasQueryPort {
 		dst = append(strconv.AppendUint(append(dst, "  query_port: "...), uint64(m.QueryPort), 10), '\n')
@@ -56,7 +58,7 @@ func (p *Printer) appendYAML(dst []byte, m *Message) []byte {
 	if m.HasResponsePort {
 		dst = append(strconv.AppendUint(append(dst, "  response_port: "...), uint64(m.ResponsePort), 10), '\n')
 	}
-	if m.QueryZone != nil {
+	if m.QueryZone != nil && p.Format.PrintsQueryZone() {
 		if end, ok := skipName(m.QueryZone, 0); ok && end > 0 && !hasPointer(m.QueryZone) {
 			dst = append(dst, "  query_zone: "...)
 			dst = appendName(dst, m.QueryZone, 0)
@@ -67,7 +69,7 @@ func (p *Printer) appendYAML(dst []byte, m *Message) []byte {
 		}
 	}
 	if ok, _ := m.BINDParses(); ok {
-		dst, _ = bindtext.AppendYAML(dst, m.Wire(), m.Type.IsQuery())
+		dst, _ = p.Format.AppendYAML(dst, m.Wire(), m.Type.IsQuery())
 	}
 	return dst
 }

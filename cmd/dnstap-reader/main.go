@@ -88,6 +88,7 @@ Output (default: one line per message, as dnstap-read):
   -p            also print each DNS message as text (dnstap-read -p)
   -y            print YAML (dnstap-read -y)
   --json        print one JSON object per message (NDJSON)
+  --format V    print as the dnstap-read of BIND V does: 9.18 (default), 9.14, 9.20
 Filters (combine with AND; comma lists are OR; a filter given twice adds to its list):
   --type LIST   message types: CQ,CR,AQ,AR,RQ,RR,FQ,FR,SQ,SR,TQ,TR,UQ,UR
   --qname LIST  qname suffixes: example.com matches example.com and every name below it;
@@ -124,6 +125,7 @@ func printUsage(w io.Writer) {
 
 type options struct {
 	mode   reader.Mode
+	format reader.Format
 	filter reader.Filter
 	follow bool
 	files  []string
@@ -146,12 +148,14 @@ func parseFlags(args []string) (*options, error) {
 	fs.SetOutput(io.Discard)
 	var (
 		x, p, y, js, follow, showVersion, help bool
+		format                                 string
 		ff                                     filterFlags
 	)
 	fs.BoolVar(&x, "x", false, "")
 	fs.BoolVar(&p, "p", false, "")
 	fs.BoolVar(&y, "y", false, "")
 	fs.BoolVar(&js, "json", false, "")
+	fs.StringVar(&format, "format", "9.18", "")
 	fs.BoolVar(&follow, "f", false, "")
 	fs.BoolVar(&follow, "follow", false, "")
 	fs.BoolVar(&showVersion, "version", false, "")
@@ -183,6 +187,9 @@ func parseFlags(args []string) (*options, error) {
 		o.mode = reader.ModeHex
 	case p:
 		o.mode = reader.ModePrint
+	}
+	if o.format, err = reader.ParseFormat(format); err != nil {
+		return nil, usage(fmt.Errorf("--format: %w", err))
 	}
 	if o.filter, err = ff.filter(time.Now()); err != nil {
 		return nil, usage(err)
@@ -252,7 +259,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	w := bufio.NewWriterSize(stdout, 256<<10)
-	out := &output{w: w, mode: o.mode, filter: &o.filter, stderr: stderr}
+	out := &output{w: w, mode: o.mode, format: o.format, filter: &o.filter, stderr: stderr}
 	switch {
 	case o.follow && o.files[0] == "-":
 		if err := out.stdin(ctx); err != nil {
@@ -280,6 +287,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type output struct {
 	w         *bufio.Writer
 	mode      reader.Mode
+	format    reader.Format
 	filter    *reader.Filter
 	stderr    io.Writer
 	corrupt   bool
@@ -345,7 +353,7 @@ func (f *flushReader) Read(p []byte) (int, error) {
 // decode prints every message of d and reports errors on stderr.
 func (o *output) decode(d *reader.Decoder, workers int) {
 	err := reader.Render(d, o.w, reader.RenderOptions{
-		Mode: o.mode, Filter: o.filter, Workers: workers, Flush: o.w.Flush,
+		Mode: o.mode, Format: o.format, Filter: o.filter, Workers: workers, Flush: o.w.Flush,
 		OnError: func(err error) bool {
 			switch {
 			case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):

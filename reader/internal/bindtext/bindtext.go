@@ -91,19 +91,7 @@ func release(m *message) {
 // and returns the extended slice. On error dst is returned unchanged (see the package
 // documentation for when that happens).
 func AppendMessage(dst, wire []byte, style Style) ([]byte, error) {
-	if style > StyleIndent {
-		return dst, fmt.Errorf("bindtext: unknown style %d: %w", style, ErrNotRendered)
-	}
-	m := pool.Get().(*message)
-	defer release(m)
-	if err := m.parse(wire); err != nil {
-		return dst, err
-	}
-	out, err := m.render(dst, style)
-	if err != nil {
-		return dst, err
-	}
-	return out, nil
+	return Format918.AppendMessage(dst, wire, style)
 }
 
 // AppendYAML appends what dnstap-read -y prints for the message after the dnstap fields:
@@ -112,12 +100,7 @@ func AppendMessage(dst, wire []byte, style Style) ([]byte, error) {
 // message does not parse it appends nothing and returns an error, as dnstap-read prints
 // none of these lines then.
 func AppendYAML(dst, wire []byte, query bool) ([]byte, error) {
-	m := pool.Get().(*message)
-	defer release(m)
-	if err := m.parse(wire); err != nil {
-		return dst, err
-	}
-	return m.appendYAML(dst, query)
+	return Format918.AppendYAML(dst, wire, query)
 }
 
 // Message parses a message once for several renderings (the summary's question, -p, -y),
@@ -126,6 +109,8 @@ func AppendYAML(dst, wire []byte, query bool) ([]byte, error) {
 // keeps a reference to the wire passed to Parse, which must not change until the next
 // Parse.
 type Message struct {
+	Format Format // whose dnstap-read Append and AppendYAML follow (default 9.18)
+
 	m      message
 	err    error
 	parsed bool
@@ -161,7 +146,7 @@ func (p *Message) Append(dst []byte, style Style) ([]byte, error) {
 	if style > StyleIndent {
 		return dst, fmt.Errorf("bindtext: unknown style %d: %w", style, ErrNotRendered)
 	}
-	return p.m.render(dst, style)
+	return p.m.render(dst, style, p.Format)
 }
 
 // AppendYAML is AppendYAML for the parsed message.
@@ -169,7 +154,7 @@ func (p *Message) AppendYAML(dst []byte, query bool) ([]byte, error) {
 	if err := p.ready(); err != nil {
 		return dst, err
 	}
-	return p.m.appendYAML(dst, query)
+	return p.m.appendYAML(dst, query, p.Format)
 }
 
 func (m *message) appendQuestion(dst []byte) []byte {
@@ -185,14 +170,14 @@ func (m *message) appendQuestion(dst []byte) []byte {
 	return appendType(dst, q.typ)
 }
 
-func (m *message) appendYAML(dst []byte, query bool) ([]byte, error) {
+func (m *message) appendYAML(dst []byte, query bool, f Format) ([]byte, error) {
 	start := len(dst)
 	if query {
 		dst = append(dst, "  query_message_data:\n"...)
 	} else {
 		dst = append(dst, "  response_message_data:\n"...)
 	}
-	dst, err := m.render(dst, StyleYAML)
+	dst, err := m.render(dst, StyleYAML, f)
 	if err != nil {
 		return dst[:start], err
 	}
@@ -201,7 +186,7 @@ func (m *message) appendYAML(dst []byte, query bool) ([]byte, error) {
 	} else {
 		dst = append(dst, "  response_message: |\n"...)
 	}
-	dst, err = m.render(dst, StyleIndent)
+	dst, err = m.render(dst, StyleIndent, f)
 	if err != nil {
 		return dst[:start], err
 	}

@@ -1,7 +1,7 @@
 // Package bindtext renders a DNS message in wire format as the text that BIND 9.18's
-// dns_message_totext produces, byte for byte, for the places dnstap-read (Debian's
-// bind9-dnsutils 9.18.49) prints it, and tells how dnstap-read treats the frame that
-// carries the message.
+// dns_message_totext produces (or 9.14's or 9.20's: see Format), byte for byte, for the
+// places dnstap-read (Debian's bind9-dnsutils 9.18.49) prints it, and tells how dnstap-read
+// treats the frame that carries the message.
 //
 // # API
 //
@@ -88,7 +88,30 @@
 // labels field is below the signer name's label count is refused; and a compressed name
 // in rdata must not read labels past the end of that rdata.
 //
-// Not reproduced: nothing known. RRSIG and SIG times are mapped into the 2^31-second
+// # Other BIND releases
+//
+// Format selects whose dnstap-read is copied: Format918 (the zero value, everything above),
+// Format914 (BIND 9.14.12) or Format920 (BIND 9.20.27); Format.AppendMessage and
+// Format.AppendYAML, and Message.Format, render as that release does. Checked byte for byte
+// against each release's own dnstap-read (built by bind:build) on the reader's golden
+// captures and testdata/capture.fstrm, and for 9.20 on testdata/crafted.fstrm too:
+//
+//   - 9.14: in text (-p) an option's name has no colon before empty data ("; NSID", 9.18
+//     "; NSID:"), PAD reads "; PAD (71 bytes)", EDE is "; OPT=15: ..."; EDNS knows the DO flag
+//     only (CO counts as MBZ); in YAML the id is "%6u", list items are not quoted, EDE and
+//     TCP-KEEPALIVE are "OPT: n" with the data on a line of its own, an IPv6 address ending
+//     in "::" gets no "0"; SVCB, HTTPS, DSYNC, HHIT, BRID, RESINFO and WALLET are unknown
+//     types (TYPEnnn, \# data); a repeated identical SOA/CNAME/DNAME is printed twice.
+//   - 9.20: options are named from one table (PADDING, TCP-KEEPALIVE, UPDATE-LEASE, DAU,
+//     DHU, N3U, CHAIN, Report-Channel, ZONEVERSION); in YAML a COOKIE has CLIENT and SERVER
+//     keys, EXPIRE a "# ..." comment, KEY-TAG a "[ ... ]" list, printable data is escaped; a
+//     repeated identical singleton is printed twice.
+//
+// Parsing is 9.18's for every Format: on 7 of the hand-made malformed messages of
+// testdata/crafted.fstrm 9.14's parser decides otherwise (it takes malformed SVCB data as
+// opaque, lacks Debian 9.18's RRSIG labels check, and refuses two that 9.18 takes).
+//
+// Not reproduced: nothing known for 9.18. RRSIG and SIG times are mapped into the 2^31-second
 // window around the current time (dns_time64_from32 reads the clock), exactly as
 // dnstap-read does when it runs, so the same capture can print differently decades apart.
 package bindtext

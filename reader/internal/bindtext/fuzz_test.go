@@ -42,6 +42,17 @@ func FuzzAppendMessage(f *testing.F) {
 		if _, err := AppendYAML(nil, wire, true); (err == nil) != (errs[0] == nil) {
 			t.Fatalf("AppendYAML error %v, AppendMessage error %v", err, errs[0])
 		}
+		// The other formats parse alike and render every message 9.18's does.
+		for _, format := range []Format{Format914, Format920} {
+			for _, style := range []Style{StylePrint, StyleYAML, StyleIndent} {
+				if _, err := format.AppendMessage(nil, wire, style); (err == nil) != (errs[0] == nil) {
+					t.Fatalf("format %s style %d: error %v, 9.18's %v", format, style, err, errs[0])
+				}
+			}
+			if _, err := format.AppendYAML(nil, wire, false); (err == nil) != (errs[0] == nil) {
+				t.Fatalf("format %s: AppendYAML error %v, 9.18's %v", format, err, errs[0])
+			}
+		}
 	})
 }
 

@@ -45,6 +45,7 @@ type record struct {
 	class  uint16
 	covers uint16
 	update bool  // DynDNS meta-record with empty rdata (printed with no rdata)
+	dup    bool  // a repeated identical singleton (CNAME, DNAME, SOA, RESINFO): see Format.keepsDup
 	owner  int32 // index of the first record of the same owner name in the section
 	set    int32 // index of the first record of the same RRset
 
@@ -425,8 +426,9 @@ func (m *message) section(off, section int) (int, error) {
 				}
 				if isSingleton(r.typ) {
 					// Debian's 9.18.49-1~deb12u3 keeps one copy of a repeated singleton
-					// (seen with dnstap-read; the upstream 9.18.49 source appends it).
-					continue
+					// (seen with dnstap-read; the upstream 9.18.49 source appends it, and
+					// so do 9.14.12 and 9.20.27): kept, marked, and printed per Format.
+					r.dup = true
 				}
 			}
 		}

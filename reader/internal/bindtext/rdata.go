@@ -856,6 +856,9 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 	if classSpecific(t) && class != classIN && !(t == typeA && (class == classCH || class == classHS)) {
 		return appendUnknown(dst, rd), nil
 	}
+	if r.f.Lacks(t) {
+		return appendUnknown(dst, rd), nil
+	}
 	switch t {
 	case 1:
 		if class == classCH {
@@ -983,10 +986,10 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		dst = append(dst, lineBreak...)
 		return appendBase64(dst, rd[4:], wordWidth, lineBreak), nil
 	case 46, 24:
-		if cov := be16(rd); t == 24 && (cov == 0 || !knownType(cov)) {
+		if cov := be16(rd); t == 24 && (cov == 0 || !r.knownType(cov)) {
 			dst = strconv.AppendUint(dst, uint64(cov), 10) // totext_sig prints a number
 		} else {
-			dst = appendType(dst, cov)
+			dst = r.appendType(dst, cov)
 		}
 		dst = append(dst, ' ')
 		dst = appendUint(dst, uint64(rd[2]), " ")
@@ -1013,7 +1016,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		if len(rd) > n {
 			dst = append(dst, ' ')
 		}
-		return appendTypemap(dst, rd[n:]), nil
+		return r.appendTypemap(dst, rd[n:]), nil
 	case 50:
 		dst = appendUint(dst, uint64(rd[0]), " ")
 		dst = appendUint(dst, uint64(rd[1]), " ")
@@ -1032,7 +1035,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		if len(rd) > 0 {
 			dst = append(dst, ' ')
 		}
-		return appendTypemap(dst, rd), nil
+		return r.appendTypemap(dst, rd), nil
 	case 51:
 		dst = appendUint(dst, uint64(rd[0]), " ")
 		dst = appendUint(dst, uint64(rd[1]), " ")
@@ -1133,7 +1136,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		if len(rd) > 6 {
 			dst = append(dst, ' ')
 		}
-		return appendTypemap(dst, rd[6:]), nil
+		return r.appendTypemap(dst, rd[6:]), nil
 	case 63:
 		dst = appendUint(dst, uint64(be32(rd)), " ")
 		dst = appendUint(dst, uint64(rd[4]), " ")
@@ -1277,8 +1280,8 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		return dst, nil
 	case 66:
 		cov := be16(rd)
-		if knownType(cov) && cov != 0 {
-			dst = appendType(dst, cov)
+		if r.knownType(cov) && cov != 0 {
+			dst = r.appendType(dst, cov)
 		} else {
 			dst = append(dst, "TYPE"...)
 			dst = strconv.AppendUint(dst, uint64(cov), 10)
@@ -1299,8 +1302,8 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			for j := 0; j < 8; j++ {
 				if c&(0x80>>j) != 0 {
 					dst = append(dst, ' ')
-					if knownType(uint16(i*8 + j)) {
-						dst = appendType(dst, uint16(i*8+j))
+					if r.knownType(uint16(i*8 + j)) {
+						dst = r.appendType(dst, uint16(i*8+j))
 					} else {
 						dst = strconv.AppendUint(dst, uint64(i*8+j), 10)
 					}
@@ -1324,7 +1327,7 @@ func appendUnknown(dst, rd []byte) []byte {
 }
 
 // appendTypemap is typemap_totext (single-line).
-func appendTypemap(dst, b []byte) []byte {
+func (r *renderer) appendTypemap(dst, b []byte) []byte {
 	first := true
 	for i := 0; i+2 <= len(b); {
 		win, l := int(b[i]), int(b[i+1])
@@ -1339,7 +1342,7 @@ func appendTypemap(dst, b []byte) []byte {
 					dst = append(dst, ' ')
 				}
 				first = false
-				dst = appendType(dst, uint16(win*256+j*8+k))
+				dst = r.appendType(dst, uint16(win*256+j*8+k))
 			}
 		}
 		i += l
@@ -1350,7 +1353,7 @@ func appendTypemap(dst, b []byte) []byte {
 // appendIPv6 is inet_totext(AF_INET6): in YAML an address ending in "::" gets a "0".
 func (r *renderer) appendIPv6(dst, a []byte) []byte {
 	dst = appendIPv6(dst, a)
-	if r.yaml && dst[len(dst)-1] == ':' {
+	if r.yaml && r.f != Format914 && dst[len(dst)-1] == ':' { // 9.14's inet_totext adds no "0"
 		dst = append(dst, '0')
 	}
 	return dst

@@ -26,6 +26,7 @@ const indentUnit = "  " // dnstap-read sets msg->indent to {"  ", 2} for -y
 
 type renderer struct {
 	m      *message
+	f      Format
 	style  Style
 	yaml   bool
 	indent int // msg->indent.count; used only when the style indents
@@ -41,8 +42,8 @@ func (r *renderer) ind() {
 	}
 }
 
-func (m *message) render(dst []byte, style Style) ([]byte, error) {
-	r := renderer{m: m, style: style, yaml: style == StyleYAML, dst: dst}
+func (m *message) render(dst []byte, style Style, f Format) ([]byte, error) {
+	r := renderer{m: m, f: f, style: style, yaml: style == StyleYAML, dst: dst}
 	if style != StylePrint {
 		r.indent = 2
 	}
@@ -98,7 +99,11 @@ func (r *renderer) header() {
 		r.dst = append(r.dst, '\n')
 		r.ind()
 		r.dst = append(r.dst, "id: "...)
-		r.dst = strconv.AppendUint(r.dst, uint64(m.id), 10)
+		if r.f == Format914 {
+			r.dst = appendPadded(r.dst, uint64(m.id), 6) // "%6u", as in the text header
+		} else {
+			r.dst = strconv.AppendUint(r.dst, uint64(m.id), 10)
+		}
 		r.dst = append(r.dst, '\n')
 		r.ind()
 		r.dst = append(r.dst, "flags:"...)
@@ -113,7 +118,9 @@ func (r *renderer) header() {
 			names = [4]string{"ZONE: ", "PREREQ: ", "UPDATE: ", "ADDITIONAL: "}
 		}
 		for i, n := range names {
-			r.ind()
+			if !(i == 0 && upd && r.f == Format914) { // 9.14 writes "ZONE: " without its indent
+				r.ind()
+			}
 			r.dst = append(r.dst, n...)
 			r.dst = strconv.AppendUint(r.dst, uint64(m.counts[i]), 10)
 			r.dst = append(r.dst, '\n')
@@ -212,6 +219,9 @@ func (r *renderer) section(s int) error {
 				continue
 			}
 			for k := j; k >= 0; k = m.recs[k].nextRec {
+				if m.recs[k].dup && !r.f.keepsDup() {
+					continue
+				}
 				if err := r.rr(rec, &m.recs[k]); err != nil {
 					return err
 				}
@@ -251,8 +261,12 @@ func (r *renderer) indentTo(col *int, to int) {
 func (r *renderer) question(q *record) {
 	m := r.m
 	start := len(r.dst)
+	quote := r.yaml && r.f != Format914 // 9.14 writes YAML lists unquoted
 	if r.yaml {
-		r.dst = append(r.dst, "- '"...)
+		r.dst = append(r.dst, "- "...)
+	}
+	if quote {
+		r.dst = append(r.dst, '\'')
 		start = len(r.dst)
 	}
 	r.dst = appendName(r.dst, m.buf[q.name:q.name+q.nlen])
@@ -262,8 +276,8 @@ func (r *renderer) question(q *record) {
 	r.dst = appendClass(r.dst, q.class)
 	col += len(r.dst) - n
 	r.indentTo(&col, 40)
-	r.dst = appendType(r.dst, q.typ)
-	if r.yaml {
+	r.dst = r.appendType(r.dst, q.typ)
+	if quote {
 		r.dst = yamlStringify(r.dst, start)
 		r.dst = append(r.dst, '\'')
 	}
@@ -275,8 +289,12 @@ func (r *renderer) rr(head, rec *record) error {
 	m := r.m
 	r.ind()
 	start := len(r.dst)
+	quote := r.yaml && r.f != Format914
 	if r.yaml {
-		r.dst = append(r.dst, "- '"...)
+		r.dst = append(r.dst, "- "...)
+	}
+	if quote {
+		r.dst = append(r.dst, '\'')
 		start = len(r.dst)
 	}
 	// The owner is printed as written in the first record of its name in the section
@@ -297,7 +315,7 @@ func (r *renderer) rr(head, rec *record) error {
 	col += len(r.dst) - n
 	r.indentTo(&col, 40)
 	n = len(r.dst)
-	r.dst = appendType(r.dst, rec.typ)
+	r.dst = r.appendType(r.dst, rec.typ)
 	col += len(r.dst) - n
 	r.indentTo(&col, 48)
 	if !rec.update {
@@ -307,7 +325,7 @@ func (r *renderer) rr(head, rec *record) error {
 			return err
 		}
 	}
-	if r.yaml {
+	if quote {
 		r.dst = yamlStringify(r.dst, start)
 		r.dst = append(r.dst, '\'')
 	}
@@ -374,6 +392,9 @@ func (r *renderer) optSection() {
 	defer func() { r.indent = saved }()
 	ttl := m.opt.ttl
 	mbz := ttl & 0xffff &^ 0x8000 &^ 0x4000
+	if r.f == Format914 {
+		mbz = ttl & 0xffff &^ 0x8000 // 9.14 knows DO only, not CO
+	}
 	if r.yaml {
 		r.ind()
 		r.dst = append(r.dst, "OPT_PSEUDOSECTION:\n"...)
@@ -423,14 +444,28 @@ func (r *renderer) optSection() {
 		for len(rd) >= 4 {
 			r.indent = optIndent
 			code, n := be16(rd), int(be16(rd[2:]))
-			r.yamlOption(code, rd[4:4+n])
+			switch r.f {
+			case Format914:
+				r.yamlOption914(code, rd[4:4+n])
+			case Format920:
+				r.yamlOption920(code, rd[4:4+n])
+			default:
+				r.yamlOption(code, rd[4:4+n])
+			}
 			rd = rd[4+n:]
 		}
 		return
 	}
 	for len(rd) >= 4 {
 		code, n := be16(rd), int(be16(rd[2:]))
-		r.textOption(code, rd[4:4+n])
+		switch r.f {
+		case Format914:
+			r.textOption914(code, rd[4:4+n])
+		case Format920:
+			r.textOption920(code, rd[4:4+n])
+		default:
+			r.textOption(code, rd[4:4+n])
+		}
 		rd = rd[4+n:]
 	}
 }
@@ -439,7 +474,7 @@ func (r *renderer) ednsFlags(ttl uint32) {
 	if ttl&0x8000 != 0 {
 		r.dst = append(r.dst, " do"...)
 	}
-	if ttl&0x4000 != 0 {
+	if ttl&0x4000 != 0 && r.f != Format914 {
 		r.dst = append(r.dst, " co"...)
 	}
 }
