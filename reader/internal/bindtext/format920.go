@@ -132,35 +132,7 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 			return
 		}
 	}
-	if len(d) != 0 {
-		r.dst = append(r.dst, ' ')
-		utf8ok := code == 15 && utf8Valid(d)
-		if !utf8ok {
-			r.hexBytes(code, d)
-		}
-		if code == 10 || code == 8 {
-			r.dst = append(r.dst, '\n')
-			return
-		}
-		if code != 15 {
-			r.dst = append(r.dst, "(\""...)
-		} else {
-			r.dst = append(r.dst, '(')
-		}
-		for _, c := range d {
-			if isPrint(c) || (utf8ok && c > 127) {
-				r.dst = append(r.dst, c)
-			} else {
-				r.dst = append(r.dst, '.')
-			}
-		}
-		if code != 15 {
-			r.dst = append(r.dst, "\")"...)
-		} else {
-			r.dst = append(r.dst, ')')
-		}
-	}
-	r.dst = append(r.dst, '\n')
+	r.optionData(code, d, code == 15, false)
 }
 
 // yamlOption920 is one option of 9.20's dns_message_pseudosectiontoyaml. The caller resets
@@ -270,39 +242,7 @@ func (r *renderer) yamlOption920(code uint16, d []byte) {
 			return
 		}
 	}
-	if len(d) != 0 {
-		r.dst = append(r.dst, ' ')
-		utf8ok := extra && utf8Valid(d)
-		if !utf8ok {
-			r.hexBytes(code, d)
-		}
-		if code == 10 || code == 8 {
-			r.dst = append(r.dst, '\n')
-			return
-		}
-		if !extra {
-			r.dst = append(r.dst, "(\""...)
-		} else {
-			r.dst = append(r.dst, '"')
-		}
-		r.dst = appendYAMLStr(r.dst, d, utf8ok)
-		if !extra {
-			r.dst = append(r.dst, "\")"...)
-		} else {
-			r.dst = append(r.dst, '"')
-		}
-	}
-	r.dst = append(r.dst, '\n')
-}
-
-// hexBytes writes d in hex, each byte followed by a space (COOKIE's not).
-func (r *renderer) hexBytes(code uint16, d []byte) {
-	for _, c := range d {
-		r.dst = appendHexByte(r.dst, c)
-		if code != 10 {
-			r.dst = append(r.dst, ' ')
-		}
-	}
+	r.optionData(code, d, extra, true)
 }
 
 // llq920 is 9.20's render_llq: one line in text, one indented key a line in YAML.

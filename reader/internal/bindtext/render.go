@@ -658,40 +658,7 @@ func (r *renderer) textOption(code uint16, d []byte) {
 		r.dst = strconv.AppendUint(r.dst, uint64(code), 10)
 		r.dst = append(r.dst, ':')
 	}
-	if len(d) != 0 {
-		r.dst = append(r.dst, ' ')
-		utf8ok := code == 15 && utf8Valid(d)
-		if !utf8ok {
-			for _, c := range d {
-				r.dst = appendHexByte(r.dst, c)
-				if code != 10 {
-					r.dst = append(r.dst, ' ')
-				}
-			}
-		}
-		if code == 10 || code == 8 {
-			r.dst = append(r.dst, '\n')
-			return
-		}
-		if code != 15 {
-			r.dst = append(r.dst, "(\""...)
-		} else {
-			r.dst = append(r.dst, '(')
-		}
-		for _, c := range d {
-			if isPrint(c) || (utf8ok && c > 127) {
-				r.dst = append(r.dst, c)
-			} else {
-				r.dst = append(r.dst, '.')
-			}
-		}
-		if code != 15 {
-			r.dst = append(r.dst, "\")"...)
-		} else {
-			r.dst = append(r.dst, ')')
-		}
-	}
-	r.dst = append(r.dst, '\n')
+	r.optionData(code, d, code == 15, false)
 }
 
 // yamlOption renders one option in dns_message_pseudosectiontoyaml.
@@ -813,9 +780,18 @@ func (r *renderer) yamlOption(code uint16, d []byte) {
 		r.dst = strconv.AppendUint(r.dst, uint64(code), 10)
 		r.dst = append(r.dst, ':')
 	}
+	r.optionData(code, d, extra, false)
+}
+
+// optionData writes how an option's rendering ends in 9.18 and 9.20, text and YAML alike:
+// when there is data, " " and the bytes in hex (each followed by a space, COOKIE's not;
+// none when text says they are text, EDE's, and valid UTF-8), then, but for COOKIE and
+// CLIENT-SUBNET, the printable bytes: in ("...") or, for text, in (...) in -p and "..." in
+// YAML; with escape (9.20's YAML) \ and " get a backslash. Then a newline.
+func (r *renderer) optionData(code uint16, d []byte, text, escape bool) {
 	if len(d) != 0 {
 		r.dst = append(r.dst, ' ')
-		utf8ok := extra && utf8Valid(d)
+		utf8ok := text && utf8Valid(d)
 		if !utf8ok {
 			for _, c := range d {
 				r.dst = appendHexByte(r.dst, c)
@@ -828,26 +804,26 @@ func (r *renderer) yamlOption(code uint16, d []byte) {
 			r.dst = append(r.dst, '\n')
 			return
 		}
-		if !extra {
-			r.dst = append(r.dst, "(\""...)
-		} else {
-			r.dst = append(r.dst, '"')
+		open, close := "(\"", "\")"
+		if text && r.yaml {
+			open, close = "\"", "\""
+		} else if text {
+			open, close = "(", ")"
 		}
+		r.dst = append(r.dst, open...)
 		for _, c := range d {
-			if isPrint(c) || (utf8ok && c > 127) {
-				r.dst = append(r.dst, c)
-			} else {
+			switch {
+			case !isPrint(c) && !(utf8ok && c > 127):
 				r.dst = append(r.dst, '.')
+			case escape && (c == '\\' || c == '"'):
+				r.dst = append(r.dst, '\\', c)
+			default:
+				r.dst = append(r.dst, c)
 			}
 		}
-		if !extra {
-			r.dst = append(r.dst, "\")"...)
-		} else {
-			r.dst = append(r.dst, '"')
-		}
+		r.dst = append(r.dst, close...)
 	}
 	r.dst = append(r.dst, '\n')
-	return
 }
 
 // utf8Valid is isc_utf8_valid.
