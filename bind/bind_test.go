@@ -74,6 +74,9 @@ func TestConfigureFlags(t *testing.T) {
 				t.Errorf("%s: build deps miss %s", v.Series, d)
 			}
 		}
+		if v.Distro == "" || v.Bionic == "" {
+			t.Errorf("%s: no distro or no word on Ubuntu 18.04", v.Series)
+		}
 		if v.Series == "9.20" && !strings.Contains(deps, " liburcu-dev ") {
 			t.Errorf("9.20: build deps miss liburcu-dev")
 		}
@@ -232,6 +235,26 @@ func TestSharedSources(t *testing.T) {
 		if err != nil || src == nil {
 			t.Errorf("%s: %v, %v", series, src, err)
 		}
+	}
+}
+
+func TestScriptDepends(t *testing.T) {
+	staging := t.TempDir()
+	sbin := filepath.Join(staging, "usr/local/sbin")
+	if err := os.MkdirAll(sbin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sbin, "named"), []byte("\x7fELF..."), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := scriptDepends(staging); got != nil {
+		t.Errorf("no script: %v", got)
+	}
+	if err := os.WriteFile(filepath.Join(sbin, "dnssec-keymgr"), []byte("#!/usr/bin/python3\nimport isc\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(scriptDepends(staging), ","); got != "python3,python3-ply" {
+		t.Errorf("python tool: %v", got)
 	}
 }
 

@@ -114,6 +114,7 @@ func Build(ctx context.Context, o BuildOptions) (*Result, error) {
 	if res.Depends, err = readLines(filepath.Join(dir, "out/depends")); err != nil {
 		return nil, err
 	}
+	res.Depends = append(res.Depends, scriptDepends(res.Staging)...)
 	nv, err := os.ReadFile(filepath.Join(dir, "out/named-V"))
 	if err != nil {
 		return nil, fmt.Errorf("build result: %w", err)
@@ -306,6 +307,27 @@ func compile(ctx context.Context, image string, src *Source, v Version, dir, log
 		}
 	}
 	return os.WriteFile(filepath.Join(dir, "ok"), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
+}
+
+// scriptDepends returns what the installed scripts need that ldd cannot see: 9.14's
+// python tools (dnssec-keymgr, dnssec-checkds, dnssec-coverage) run /usr/bin/python3 with
+// the ply module.
+func scriptDepends(staging string) []string {
+	for _, dir := range []string{"usr/local/bin", "usr/local/sbin"} {
+		entries, _ := os.ReadDir(filepath.Join(staging, dir))
+		for _, e := range entries {
+			f, err := os.Open(filepath.Join(staging, dir, e.Name()))
+			if err != nil {
+				continue
+			}
+			line, _ := bufio.NewReader(f).ReadString('\n')
+			f.Close()
+			if strings.HasPrefix(line, "#!") && strings.Contains(line, "python3") {
+				return []string{"python3", "python3-ply"}
+			}
+		}
+	}
+	return nil
 }
 
 // debStamp is the file in a build directory that records the last package made from it:

@@ -25,6 +25,9 @@ type Version struct {
 	// Distro is the distro this release is built and tested on when DISTRO is not set: one
 	// whose libraries it was written for.
 	Distro string
+	// Bionic says whether the release builds on Ubuntu 18.04's libraries (DISTRO=ubuntu:18.04,
+	// for the glibc 2.27 of its routers), and why.
+	Bionic string
 	// Configure is the ./configure command line, flags only.
 	Configure []string
 	// MakeEnv is set in make's environment ("NAME=value"): what the compile needs beyond
@@ -66,6 +69,7 @@ var versions = []Version{
 		Release: "9.14.12",
 		// bullseye's OpenSSL 1.1.1 is Ubuntu 18.04's; 9.14 predates OpenSSL 3 (bookworm on).
 		Distro: "debian:bullseye",
+		Bionic: "yes: OpenSSL 1.1.1, libfstrm, protobuf-c, python3-ply and python3-distutils are in bionic; its gcc 7 has -fcommon by default",
 		URL:    "https://downloads.isc.org/isc/bind9/9.14.12/bind-9.14.12.tar.gz",
 		// ISC's download server is not reachable from the build machines, and no Debian suite
 		// carries 9.14; ../shared/bind-src/README.md lists this tarball beside the project.
@@ -101,6 +105,7 @@ var versions = []Version{
 		SHA256:      "816dbaa3c115019f30fcebd9e8ef8f7637f4adde91c79daa099b035255a15795",
 		DebianSuite: "bullseye",
 		Distro:      "debian:bullseye",
+		Bionic:      "yes: needs libuv >= 1.0 (bionic: 1.18)",
 		// 9.16 still takes --enable-static; --without-python drops the python tools
 		// (dnssec-keymgr, dnssec-checkds, dnssec-coverage), which need python3-ply.
 		Configure: join([]string{"--enable-dnstap"}, layout, []string{"--enable-largefile", "--enable-shared",
@@ -114,6 +119,7 @@ var versions = []Version{
 		SHA256:      "c43ce4548ebed788cd9df63658a7de105ceafba43fcd63fa352b1093e525cd24",
 		DebianSuite: "bookworm",
 		Distro:      "debian:bookworm",
+		Bionic:      "yes: needs libuv >= 1.0 (bionic: 1.18), OpenSSL 1.1.1 and libnghttp2 (bionic: 1.30)",
 		// 9.18 refuses --enable-static, wants --enable-dnsrps-dl beside --enable-dnsrps,
 		// and ignores --enable-threads and --with-libtool (so they are left out).
 		Configure: join([]string{"--enable-dnstap"}, layout, []string{"--enable-largefile", "--enable-shared",
@@ -126,6 +132,7 @@ var versions = []Version{
 		// bookworm has what 9.20 needs (libuv 1.44 >= 1.34, liburcu 0.13, OpenSSL 3.0) and
 		// shares its base image and the builder's common layer with 9.18.
 		Distro: "debian:bookworm",
+		Bionic: "no: its configure needs libuv >= 1.34 (bionic: 1.18)",
 		URL:    "https://downloads.isc.org/isc/bind9/9.20.27/bind-9.20.27.tar.xz",
 		// ISC's tarball cannot be fetched here and trixie's source package (9.20.30) is not
 		// served; ../shared/bind-src/README.md lists this tarball beside the project.
