@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,78 +21,102 @@ import (
 
 	"github.com/dnstapkit/dnstapkit/bind"
 	"github.com/dnstapkit/dnstapkit/e2e/internal/bindcontainer"
-	"github.com/dnstapkit/dnstapkit/internal/baseimage"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
-// TestBind builds BIND_VERSION (default 9.18) for DISTRO (default debian:bookworm) from
-// source with dnstap, installs the .deb into a fresh container of that distro, and checks
-// that named runs with the default config, answers, and sends dnstap to a collector.
-// BIND_VERSION=9.16 DISTRO=debian:bullseye runs the same for 9.16.
+// TestBind builds each BIND of bindTargets (9.14 on bullseye with the classic configure
+// line, 9.18 on bookworm, 9.20 on bookworm; BIND_VERSION and DISTRO choose others) from
+// source with dnstap, and installs its .deb on a fresh systemd of that distro after the
+// toolkit's collector and reader packages, as on a router: the collector's socket first,
+// then bind9-dnstap, whose postinst starts named.service. named must run with the default
+// config, answer, send dnstap through the socket-activated collector, and BIND's own
+// dnstap-read and dnstap-reader --format <version> must print the capture alike.
 func TestBind(t *testing.T) {
 	testenv.Docker(t)
-	ctx := context.Background()
-	version, distro := bindEnv("BIND_VERSION", "9.18"), bindEnv("DISTRO", "debian:bookworm")
-
-	res, err := bind.Build(ctx, bind.BuildOptions{
-		Version: version, Distro: distro, Tarball: os.Getenv("BIND_TARBALL"),
-		DistDir: "../dist", CacheDir: "../.cache/bind", Progress: bindLogWriter{t},
-	})
-	if err != nil {
-		t.Fatalf("build BIND %s for %s: %v", version, distro, err)
-	}
-	if !strings.Contains(res.NamedV, "--enable-dnstap") {
-		t.Errorf("named -V of the build lacks --enable-dnstap:\n%s", res.NamedV)
-	}
-
-	img, err := baseimage.Ensure(ctx, distro)
+	t.Parallel() // after the sequential tests, while BIND compiles in the background
+	bindSerial.Lock()
+	defer bindSerial.Unlock()
+	targets, err := bindTargets()
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []testcontainers.ContainerCustomizer{bindcontainer.WithDeb(res.Deb)}
-	// E2E_COLLECTOR=fstrm_capture tests against fstrm_capture even where
-	// dist/dnstap-collector exists.
-	if _, err := os.Stat("../dist/dnstap-collector"); err == nil && os.Getenv("E2E_COLLECTOR") != "fstrm_capture" {
-		t.Log("collector: dist/dnstap-collector")
-		opts = append(opts, bindcontainer.WithCollector("../dist/dnstap-collector"))
-	} else {
-		t.Log("collector: fstrm_capture")
+	for _, tg := range targets {
+		t.Run(tg.Version.Series, func(t *testing.T) { testBind(t, tg) })
 	}
-	ctr, err := bindcontainer.Run(ctx, img, opts...)
-	testcontainers.CleanupContainer(t, ctr)
+}
+
+func testBind(t *testing.T, tg bindTarget) {
+	ctx := context.Background()
+	done := chainPhase(t, "bind:build "+tg.Version.Release+" for "+tg.Distro)
+	res, log, err := bindBuild(tg)
+	t.Logf("build:\n%s", log)
+	if err != nil {
+		t.Fatalf("build BIND %s for %s: %v", tg.Version.Release, tg.Distro, err)
+	}
+	done()
+	toolkit, err := chainToolkitDebs()
+	if err != nil {
+		t.Fatalf("build the toolkit's packages: %v", err)
+	}
+	done = chainPhase(t, "image "+tg.Distro+" with the package's dependencies")
+	img, err := bindcontainer.Image(ctx, tg.Distro, res.Depends, bindLogWriter{t})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done()
+	done = chainPhase(t, "boot, install the packages")
+	ctr, err := bindcontainer.Run(ctx, img, bindcontainer.WithDeb(toolkit...), bindcontainer.WithDeb(res.Deb))
+	testcontainers.CleanupContainer(t, ctr, testcontainers.StopTimeout(10*time.Second))
 	bindKeepArtifacts(t, ctr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	done()
+	sh := func(t *testing.T, script string) string {
+		t.Helper()
+		out, err := ctr.Sh(ctx, script)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, ctr.Journal(ctx))
+		}
+		return strings.TrimSpace(out)
+	}
+	bin := "/usr/local/bin/"
+	if _, err := os.Stat(filepath.Join(res.Staging, "usr/local/bin/dnstap-read")); err != nil {
+		bin = "/usr/local/sbin/" // 9.16 and older put the tools in sbin
+	}
 
 	t.Run("named -V", func(t *testing.T) {
-		out, err := ctr.Output(ctx, "/usr/local/sbin/named", "-V")
-		if err != nil {
-			t.Fatal(err)
+		out := sh(t, "/usr/local/sbin/named -V")
+		if !strings.Contains(out, "BIND "+tg.Version.Release) {
+			t.Errorf("named -V is not BIND %s:\n%s", tg.Version.Release, out)
 		}
-		if !strings.Contains(out, "--enable-dnstap") || !strings.Contains(out, "BIND "+version) {
-			t.Errorf("named -V does not show a %s build with --enable-dnstap:\n%s", version, out)
+		// The configure line exactly as the version table has it (9.14: the classic line).
+		if line := "'" + strings.Join(tg.Version.Configure, "' '") + "'"; !strings.Contains(out, line) {
+			t.Errorf("named -V does not show the configure line %s:\n%s", line, out)
 		}
 	})
-	t.Run("tools installed", func(t *testing.T) {
-		for _, p := range []string{"sbin/named", "sbin/rndc", "bin/named-checkconf", "bin/dnstap-read", "bin/dig",
-			"sbin/rndc-confgen", "bin/named-checkzone", "bin/delv", "bin/host", "bin/nsupdate"} {
-			if _, err := ctr.Output(ctx, "test", "-x", "/usr/local/"+p); err != nil {
-				// 9.16 and older put the tools in sbin.
-				if _, err2 := ctr.Output(ctx, "test", "-x", "/usr/local/sbin/"+filepath.Base(p)); err2 != nil {
-					t.Errorf("%s is not installed", p)
-				}
+	t.Run("installed under systemd", func(t *testing.T) {
+		for script, want := range map[string]string{
+			"systemctl is-enabled named; systemctl is-active named":                                     "enabled\nactive",
+			"systemctl is-enabled dnstap-collector.socket; systemctl is-active dnstap-collector.socket": "enabled\nactive",
+			// The drop-in of the collector package: named after the socket.
+			"systemctl show -p After named.service | tr ' =' '\\n\\n' | grep -cx dnstap-collector.socket": "1",
+			"stat -c '%F %a %U %G' " + bindcontainer.SocketPath:                                           "socket 660 dnstap bind",
+			"stat -c '%U:%G %a' /etc/bind/rndc.key":                                                       "root:bind 640",
+			"stat -c %U /proc/$(systemctl show -p MainPID --value named)":                                 "bind",
+		} {
+			if got := sh(t, script); got != want {
+				t.Errorf("%s:\n got %q\nwant %q", script, got, want)
 			}
 		}
-		if out, err := ctr.Output(ctx, "sh", "-c", "stat -c '%U:%G %a' /etc/bind/rndc.key && id bind"); err != nil ||
-			!strings.HasPrefix(out, "root:bind 640") {
-			t.Errorf("rndc.key or the bind user not made at install: %v\n%s", err, out)
+		for _, p := range []string{"sbin/named", "sbin/rndc", "sbin/rndc-confgen", "bin/named-checkconf", "bin/named-checkzone",
+			"bin/dnstap-read", "bin/dig", "bin/delv", "bin/host", "bin/nsupdate"} {
+			if _, err := ctr.Sh(ctx, "test -x /usr/local/"+p+" || test -x /usr/local/sbin/"+filepath.Base(p)); err != nil {
+				t.Errorf("%s is not installed", p)
+			}
 		}
-	})
-	t.Run("named-checkconf", func(t *testing.T) {
-		if out, err := ctr.Output(ctx, "sh", "-c", "PATH=/usr/local/sbin:/usr/local/bin:$PATH; named-checkconf -z /etc/bind/named.conf"); err != nil {
-			t.Errorf("named-checkconf refuses the default config: %v\n%s", err, out)
-		}
+		sh(t, "/usr/local/sbin/rndc status")
+		sh(t, "PATH=/usr/local/sbin:/usr/local/bin:$PATH named-checkconf -z /etc/bind/named.conf")
 	})
 	t.Run("query", func(t *testing.T) {
 		for _, network := range []string{"udp", "tcp"} {
@@ -109,14 +132,21 @@ func TestBind(t *testing.T) {
 			}
 		}
 	})
-
-	capture, err := ctr.StopCapture(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bindSaveOnFailure(t, "capture.fstrm", capture)
+	var capture string
 	t.Run("dnstap reaches the collector", func(t *testing.T) {
-		seen, err := bindTapTypes(capture, "localhost.")
+		// named connected at start: systemd started the collector on that connection.
+		if _, err := ctr.Eventually(ctx, "systemctl is-active dnstap-collector.service", time.Minute); err != nil {
+			t.Fatalf("%v\n%s", err, ctr.Journal(ctx))
+		}
+		if capture, err = ctr.Rotate(ctx); err != nil {
+			t.Fatalf("%v\n%s", err, ctr.Journal(ctx))
+		}
+		b, err := ctr.ReadFile(ctx, capture)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bindSaveOnFailure(t, "capture.fstrm", b)
+		seen, err := bindTapTypes(b, "localhost.")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,13 +157,21 @@ func TestBind(t *testing.T) {
 			t.Errorf("want the UDP and TCP queries and responses for localhost. (CQ/CR or AQ/AR) in the capture, got %v", seen)
 		}
 	})
-	t.Run("dnstap-read reads the capture", func(t *testing.T) {
-		out, err := ctr.Output(ctx, "sh", "-c", "PATH=/usr/local/bin:/usr/local/sbin:$PATH; dnstap-read "+bindcontainer.CapturePath)
-		if err != nil {
-			t.Fatal(err)
+	t.Run("dnstap-reader equals dnstap-read", func(t *testing.T) {
+		if capture == "" {
+			t.Skip("no capture")
 		}
-		if !regexp.MustCompile(`(?m) (CQ|AQ) .*localhost/IN/A`).MatchString(out) {
-			t.Errorf("dnstap-read shows no query for localhost/IN/A:\n%s", out)
+		compareDnstapRead(t, ctr.Output, bin+"dnstap-read", []string{"--format", tg.Version.Series}, []string{capture})
+	})
+	t.Run("restart and stop", func(t *testing.T) {
+		sh(t, "systemctl restart named")
+		if _, err := ctr.Eventually(ctx, "systemctl is-active named", time.Minute); err != nil {
+			t.Fatalf("%v\n%s", err, ctr.Journal(ctx))
+		}
+		// ExecStop is rndc stop: the key the postinst made must work.
+		sh(t, "systemctl stop named")
+		if got, _ := ctr.Sh(ctx, "systemctl is-active named"); strings.TrimSpace(got) != "inactive" {
+			t.Errorf("after systemctl stop, named is %q\n%s", got, ctr.Journal(ctx))
 		}
 	})
 }
@@ -177,8 +215,8 @@ func bindTapTypes(capture []byte, qname string) (map[tap.Message_Type]int, error
 	}
 }
 
-// bindKeepArtifacts saves named's log, the collector's log and the container log under
-// artifacts/<test name>/ when the test fails.
+// bindKeepArtifacts saves the journal of named and the collector, named.conf and every
+// capture under artifacts/<test name>/ when the test fails.
 func bindKeepArtifacts(t *testing.T, ctr *bindcontainer.Container) {
 	t.Helper()
 	if ctr == nil {
@@ -190,15 +228,12 @@ func bindKeepArtifacts(t *testing.T, ctr *bindcontainer.Container) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		for _, p := range []string{bindcontainer.NamedLogPath, bindcontainer.CollectorLog, bindcontainer.CapturePath} {
+		bindSaveOnFailure(t, "journal.txt", []byte(ctr.Journal(ctx)))
+		out, _ := ctr.Sh(ctx, "ls "+bindcontainer.CaptureDir+"/* /etc/bind/named.conf 2>/dev/null")
+		for _, p := range strings.Fields(out) {
 			if b, err := ctr.ReadFile(ctx, p); err == nil {
 				bindSaveOnFailure(t, filepath.Base(p), b)
 			}
-		}
-		if rc, err := ctr.Logs(ctx); err == nil {
-			b, _ := io.ReadAll(rc)
-			rc.Close()
-			bindSaveOnFailure(t, "container.log", b)
 		}
 	})
 }

@@ -102,9 +102,30 @@ var (
 	chainSetups   = map[string]*chainSetup{}
 )
 
+// chainFlavors expands a comma list of flavors: "bind9-dnstap" stands for one flavor per
+// BIND of bindTargets ("bind9-dnstap-9.14", ...).
+func chainFlavors(list string) ([]string, error) {
+	var out []string
+	for _, name := range strings.Split(list, ",") {
+		if name != flavorDnstap {
+			out = append(out, name)
+			continue
+		}
+		targets, err := bindTargets()
+		if err != nil {
+			return nil, err
+		}
+		for _, tg := range targets {
+			out = append(out, flavorDnstap+"-"+tg.Version.Series)
+		}
+	}
+	return out, nil
+}
+
 // chainPrepare builds (or finds cached) everything a flavor needs: the toolkit's .debs, BIND
-// (bind9-dnstap: bind.Build of BIND_VERSION for DISTRO), the base image and the image with
-// the packages installed.
+// (bind9-dnstap-<series>: the build of that target of bindTargets; bind9-dnstap alone: 9.18's
+// when it is one of them, else the first), the base image and the image with the packages
+// installed.
 func chainPrepare(t *testing.T, name string) *chainSetup {
 	t.Helper()
 	chainSetupsMu.Lock()
@@ -113,7 +134,7 @@ func chainPrepare(t *testing.T, name string) *chainSetup {
 		return s
 	}
 	ctx := context.Background()
-	version, distro := chainEnv("BIND_VERSION", "9.18"), chainEnv("DISTRO", "debian:bookworm")
+	distro := chainEnv("DISTRO", "debian:bookworm")
 
 	done := chainPhase(t, "toolkit .debs")
 	debs, err := chainToolkitDebs()
@@ -127,21 +148,29 @@ func chainPrepare(t *testing.T, name string) *chainSetup {
 	done()
 
 	var f chain.Flavor
-	switch name {
-	case flavorDnstap:
-		done := chainPhase(t, "bind:build "+version)
-		res, err := bind.Build(ctx, bind.BuildOptions{Version: version, Distro: distro, Tarball: os.Getenv("BIND_TARBALL"),
-			DistDir: "../dist", CacheDir: "../.cache/bind"})
+	switch {
+	case name == flavorDnstap || strings.HasPrefix(name, flavorDnstap+"-"):
+		tg, err := chainTarget(name)
 		if err != nil {
-			t.Fatalf("build BIND %s for %s: %v", version, distro, err)
+			t.Fatal(err)
+		}
+		distro = tg.Distro
+		done := chainPhase(t, "bind:build "+tg.Version.Release+" for "+distro)
+		res, log, err := bindBuild(tg)
+		if err != nil {
+			t.Fatalf("build BIND %s for %s: %v\n%s", tg.Version.Release, distro, err, log)
 		}
 		done()
 		t.Logf("BIND: %s (compile cached: %v)", filepath.Base(res.Deb), res.Cached)
-		f = chain.DnstapBIND(res.Deb, debs...)
-	case flavorDebian:
+		dnstapRead := "/usr/local/bin/dnstap-read"
+		if _, err := os.Stat(filepath.Join(res.Staging, "usr/local/bin/dnstap-read")); err != nil {
+			dnstapRead = "/usr/local/sbin/dnstap-read" // 9.16 and older
+		}
+		f = chain.DnstapBIND(tg.Version.Series, res.Deb, dnstapRead, strings.Contains(res.NamedV, "json-c"), debs...)
+	case name == flavorDebian:
 		f = chain.DebianBIND(debs...)
 	default:
-		t.Fatalf("unknown flavor %q (want %s or %s)", name, flavorDnstap, flavorDebian)
+		t.Fatalf("unknown flavor %q (want %s, %s-<version> or %s)", name, flavorDnstap, flavorDnstap, flavorDebian)
 	}
 
 	done = chainPhase(t, "base image "+distro)
@@ -160,6 +189,33 @@ func chainPrepare(t *testing.T, name string) *chainSetup {
 	s := &chainSetup{flavor: f, image: img, dnsq: dnsqBin}
 	chainSetups[name] = s
 	return s
+}
+
+// chainTarget returns the BIND target of a bind9-dnstap flavor name.
+func chainTarget(name string) (bindTarget, error) {
+	targets, err := bindTargets()
+	if err != nil {
+		return bindTarget{}, err
+	}
+	series := strings.TrimPrefix(strings.TrimPrefix(name, flavorDnstap), "-")
+	if series == "" && len(targets) > 0 {
+		series = targets[0].Version.Series
+		for _, tg := range targets {
+			if tg.Version.Series == "9.18" { // the default BIND, as bind:build's
+				series = "9.18"
+			}
+		}
+	}
+	for _, tg := range targets {
+		if tg.Version.Series == series {
+			return tg, nil
+		}
+	}
+	v, err := bind.Lookup(series)
+	if err != nil {
+		return bindTarget{}, fmt.Errorf("flavor %s: %w", name, err)
+	}
+	return bindTarget{Version: v, Distro: chainEnv("DISTRO", v.Distro)}, nil
 }
 
 // chainRun starts a container of the flavor, registers its cleanup, and on failure keeps
@@ -279,19 +335,45 @@ func expect(r dnsq.Result, resolverSrc string) ([]tapKey, error) {
 	return out, nil
 }
 
-// resolverSource returns the query address named logs in its resolver queries: 9.16 logs
-// the address it sent from (127.0.0.1 towards the upstream), 9.18 the address its dispatch
-// socket is bound to (0.0.0.0). Seen on 9.16.50 and 9.18.49.
+// resolverSource returns the query address named logs in its resolver queries: 9.14 and
+// 9.16 log the address they sent from (127.0.0.1 towards the upstream), 9.18 and 9.20 the
+// address their dispatch socket is bound to (0.0.0.0). Seen on 9.14.12, 9.16.50, 9.18.49
+// and 9.20.27.
 func resolverSource(t *testing.T, ctr *chain.Container) string {
+	t.Helper()
+	if v := namedVersion(t, ctr); strings.HasPrefix(v, "BIND 9.14.") || strings.HasPrefix(v, "BIND 9.16.") {
+		return "127.0.0.1"
+	}
+	return "0.0.0.0"
+}
+
+// namedVersion is the first line of named -v.
+func namedVersion(t *testing.T, ctr *chain.Container) string {
 	t.Helper()
 	out, err := ctr.Sh(context.Background(), ctr.Flavor.Named+" -v")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.HasPrefix(strings.TrimSpace(out), "BIND 9.16.") {
-		return "127.0.0.1"
+	return strings.TrimSpace(out)
+}
+
+// forNamed adjusts want (made by expect, BIND 9.18's ways) to named of version v:
+//   - 9.14 logs port 0 as its own in client messages (AQ, AR, CQ, CR): its response_port is
+//     the port of the interface address, which 9.14 leaves 0 (seen on 9.14.12);
+//   - 9.20 logs the queries it forwards as FQ/FR, where 9.18 logs RQ/RR (seen on 9.20.27).
+func forNamed(want []tapKey, v string) []tapKey {
+	out := make([]tapKey, len(want))
+	for i, k := range want {
+		resolver := k.Type == "RQ" || k.Type == "RR"
+		switch {
+		case strings.HasPrefix(v, "BIND 9.14.") && !resolver:
+			k.RPort = 0
+		case strings.HasPrefix(v, "BIND 9.20.") && resolver && dns.IsSubDomain(chain.ZoneForward, k.QName):
+			k.Type = "F" + k.Type[1:]
+		}
+		out[i] = k
 	}
-	return "0.0.0.0"
+	return out
 }
 
 // expectAll is expect for many results.
@@ -355,7 +437,8 @@ func decodeCapture(files map[string][]byte, partial bool) (capture, error) {
 	return c, nil
 }
 
-// keyOf makes the tapKey of a decoded message; the DNS message is parsed with miekg/dns, not
+// keyOf makes the tapKey of a decoded message (for named's own queries and their answers,
+// RQ/RR and FQ/FR, without the port it chose and the DO bit it set); the DNS message is parsed with miekg/dns, not
 // with the reader's own parser, so the two are checked against each other.
 func keyOf(m *reader.Message) (tapKey, error) {
 	k := tapKey{Type: m.Type.Mnemonic(), Family: m.SocketFamily.String(), Proto: m.SocketProtocol.String(),
@@ -375,7 +458,7 @@ func keyOf(m *reader.Message) (tapKey, error) {
 	if opt := msg.IsEdns0(); opt != nil {
 		k.DO = opt.Do()
 	}
-	if k.Type == "RQ" || k.Type == "RR" {
+	if k.Type == "RQ" || k.Type == "RR" || k.Type == "FQ" || k.Type == "FR" {
 		k.QPort, k.DO = 0, false
 	}
 	return k, nil

@@ -3,41 +3,44 @@ package bindcontainer
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
 	"github.com/testcontainers/testcontainers-go"
 	tcexec "github.com/testcontainers/testcontainers-go/exec"
-	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/dnstapkit/dnstapkit/internal/baseimage"
+	"github.com/dnstapkit/dnstapkit/internal/docker"
 )
 
-// Paths inside the container.
+// Paths inside the container, as the packages install them.
 const (
-	SocketPath   = "/var/cache/bind/dnstap.sock"   // where named sends dnstap (the default named.conf)
-	CapturePath  = "/var/log/dnstap/capture.fstrm" // what the collector writes
-	NamedLogPath = "/var/log/named.log"            // named -g output
-	CollectorLog = "/var/log/dnstap/collector.log" // the collector's output
-	debDir       = "/dnstapkit/debs"               // where WithDeb puts packages
-	startScript  = "/dnstapkit/start.sh"
-	stopScript   = "/dnstapkit/stop.sh"
-	udpPort      = "53/udp"
-	tcpPort      = "53/tcp"
-	startTimeout = 5 * time.Minute // apt-get update and install from the mirror dominate
+	SocketPath = "/var/cache/bind/dnstap.sock" // the collector's socket, named's dnstap-output
+	CaptureDir = "/var/log/dnstap"             // where the collector writes
+	debDir     = "/dnstapkit/debs"             // where WithDeb puts packages
+	udpPort    = "53/udp"
+	tcpPort    = "53/tcp"
+	bootWait   = 3 * time.Minute // systemd boots in seconds; a loaded machine takes longer
+	inputs     = "dnstapkit.e2e.inputs"
 )
 
-// Container is a running named with a dnstap collector beside it.
+// Container is a booted systemd with the packages installed and named running.
 type Container struct {
 	testcontainers.Container
 }
 
 type options struct {
-	debs      []string
-	collector string
+	debs [][]string // install steps, in order; each a list of host paths
 }
 
 // Option is a bindcontainer option; it is also a testcontainers.ContainerCustomizer, so it
@@ -49,20 +52,56 @@ func (Option) Customize(*testcontainers.GenericContainerRequest) error { return 
 
 var _ testcontainers.ContainerCustomizer = Option(nil)
 
-// WithDeb installs the package at hostPath (repeatable; the bind9-dnstap .deb is required).
-func WithDeb(hostPath string) Option {
-	return func(o *options) { o.debs = append(o.debs, hostPath) }
+// WithDeb installs the packages at hostPaths in one step (apt-get install ./x.deb ...),
+// after the steps of earlier WithDeb options: WithDeb(collector, reader), then
+// WithDeb(bind9-dnstap) installs the collector's socket before named first starts.
+func WithDeb(hostPaths ...string) Option {
+	return func(o *options) { o.debs = append(o.debs, hostPaths) }
 }
 
-// WithCollector runs the program at hostPath (for example dist/dnstap-collector) instead
-// of fstrm_capture, with fstrm_capture's flags.
-func WithCollector(hostPath string) Option {
-	return func(o *options) { o.collector = hostPath }
+// Image returns a systemd image of distro (baseimage.WithSystemd) with the packages named
+// in depends installed ("libuv1 (>= 1.44.2-1)": the name is taken), so that installing the
+// .deb in Run needs no download. It is built once and cached by its inputs.
+func Image(ctx context.Context, distro string, depends []string, log io.Writer) (string, error) {
+	base, err := baseimage.Ensure(ctx, distro, baseimage.WithSystemd(), baseimage.WithLog(log))
+	if err != nil {
+		return "", fmt.Errorf("bind image: %w", err)
+	}
+	baseID, err := docker.Output(ctx, "image", "inspect", "--format", "{{.Id}}", base)
+	if err != nil {
+		return "", fmt.Errorf("bind image: %w", err)
+	}
+	pkgs := map[string]bool{"adduser": true}
+	for _, d := range depends {
+		name, _, _ := strings.Cut(strings.TrimSpace(d), " ")
+		if name != "" {
+			pkgs[name] = true
+		}
+	}
+	names := make([]string, 0, len(pkgs))
+	for n := range pkgs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	sum := sha256.Sum256([]byte("bindcontainer/1\x00" + baseID + "\x00" + strings.Join(names, " ")))
+	key := hex.EncodeToString(sum[:])[:16]
+	ref := "dnstapkit/e2e-bind:" + strings.ReplaceAll(distro, ":", "-") + "-" + key
+	if got, ok, err := docker.Label(ctx, ref, inputs); err == nil && ok && got == key {
+		return ref, nil
+	}
+	dockerfile := "FROM " + base + "\n" +
+		"RUN apt-get update -q && apt-get install -y -q " + strings.Join(names, " ") + " && rm -rf /var/lib/apt/lists/*\n" +
+		"LABEL " + inputs + "=" + key + "\n"
+	if err := docker.RunStdin(ctx, strings.NewReader(dockerfile), log, "build", "-t", ref, "-"); err != nil {
+		return "", fmt.Errorf("bind image %s: %w", ref, err)
+	}
+	return ref, nil
 }
 
-// Run starts named from the bind9-dnstap package in a container of img (a plain distro
-// image with apt sources). Like testcontainers modules it returns the container even on
-// error, so the caller can clean it up.
+// Run boots systemd in a container of img (made by Image), without --privileged, installs
+// the packages of the WithDeb options in their order, and waits until named.service is
+// active. Ports 53/udp and 53/tcp are mapped. Like testcontainers modules it returns the
+// container even on error, so the caller can clean it up.
 func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustomizer) (*Container, error) {
 	var o options
 	var rest []testcontainers.ContainerCustomizer
@@ -76,27 +115,25 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 	if len(o.debs) == 0 {
 		return nil, fmt.Errorf("run bind: no package: pass WithDeb(path to bind9-dnstap .deb)")
 	}
-	collector, extra := "fstrm_capture", "fstrm-bin"
-	files := []testcontainers.ContainerFile{
-		{Reader: strings.NewReader(startSh), ContainerFilePath: startScript, FileMode: 0o755},
-		{Reader: strings.NewReader(stopSh), ContainerFilePath: stopScript, FileMode: 0o755},
-	}
-	if o.collector != "" {
-		collector, extra = "/usr/local/bin/"+path.Base(o.collector), ""
-		files = append(files, testcontainers.ContainerFile{HostFilePath: o.collector, ContainerFilePath: collector, FileMode: 0o755})
-	}
-	for _, d := range o.debs {
-		files = append(files, testcontainers.ContainerFile{HostFilePath: d, ContainerFilePath: debDir + "/" + path.Base(d), FileMode: 0o644})
+	var files []testcontainers.ContainerFile
+	var steps []string
+	for _, step := range o.debs {
+		var args []string
+		for _, d := range step {
+			p := debDir + "/" + path.Base(d)
+			files = append(files, testcontainers.ContainerFile{HostFilePath: d, ContainerFilePath: p, FileMode: 0o644})
+			args = append(args, p)
+		}
+		steps = append(steps, "apt-get install -y -q "+strings.Join(args, " "))
 	}
 	defaults := []testcontainers.ContainerCustomizer{
 		testcontainers.WithFiles(files...),
-		testcontainers.WithEnv(map[string]string{"COLLECTOR": collector, "EXTRA_PACKAGES": extra}),
-		testcontainers.WithEntrypoint("/bin/sh", startScript),
+		testcontainers.WithEntrypoint("/sbin/init"),
+		testcontainers.WithTmpfs(baseimage.SystemdTmpfs),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.Binds = append(hc.Binds, baseimage.SystemdMounts...)
+		}),
 		testcontainers.WithExposedPorts(udpPort, tcpPort),
-		testcontainers.WithWaitStrategyAndDeadline(startTimeout,
-			// Each strategy has its own startup timeout (60 s by default), not only the deadline.
-			wait.ForLog("dnstapkit: named is running").WithStartupTimeout(startTimeout),
-			wait.ForListeningPort(tcpPort).WithStartupTimeout(startTimeout)),
 	}
 	c, err := testcontainers.Run(ctx, img, append(defaults, rest...)...)
 	var ctr *Container
@@ -106,7 +143,73 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 	if err != nil {
 		return ctr, fmt.Errorf("run bind: %w", err)
 	}
+	if _, err := ctr.Eventually(ctx, `s=$(systemctl is-system-running); echo $s; [ "$s" = running ] || [ "$s" = degraded ]`, bootWait); err != nil {
+		return ctr, fmt.Errorf("run bind: systemd did not boot: %w", err)
+	}
+	for _, s := range steps {
+		if out, err := ctr.Sh(ctx, "DEBIAN_FRONTEND=noninteractive "+s); err != nil {
+			return ctr, fmt.Errorf("run bind: %w\n%s", err, out)
+		}
+	}
+	if _, err := ctr.Eventually(ctx, "systemctl is-active named", time.Minute); err != nil {
+		out, _ := ctr.Sh(ctx, "journalctl --no-pager -n 40 -u named")
+		return ctr, fmt.Errorf("run bind: named.service is not active after the install: %w\n%s", err, out)
+	}
 	return ctr, nil
+}
+
+// Sh runs script with /bin/sh and returns its combined output; a non-zero exit is an error
+// carrying the output.
+func (c *Container) Sh(ctx context.Context, script string) (string, error) {
+	code, r, err := c.Exec(ctx, []string{"/bin/sh", "-c", script}, tcexec.Multiplexed())
+	if err != nil {
+		return "", fmt.Errorf("exec %q: %w", script, err)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return "", fmt.Errorf("exec %q: %w", script, err)
+	}
+	if code != 0 {
+		return string(b), fmt.Errorf("exec %q: exit code %d: %s", script, code, bytes.TrimSpace(b))
+	}
+	return string(b), nil
+}
+
+// Output runs the program cmd (no shell) and returns its standard output alone; on a
+// non-zero exit the error carries its standard error.
+func (c *Container) Output(ctx context.Context, cmd ...string) ([]byte, error) {
+	code, r, err := c.Exec(ctx, cmd)
+	if err != nil {
+		return nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+	}
+	var stdout, stderr bytes.Buffer
+	if _, err := stdcopy.StdCopy(&stdout, &stderr, r); err != nil {
+		return nil, fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+	}
+	if code != 0 {
+		return stdout.Bytes(), fmt.Errorf("exec %s: exit code %d: %s", strings.Join(cmd, " "), code, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return stdout.Bytes(), nil
+}
+
+// Eventually runs script until it exits 0 or timeout passes (units start in the
+// background; named sends dnstap about a second after a query), and returns its output.
+func (c *Container) Eventually(ctx context.Context, script string, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		out, err := c.Sh(ctx, script)
+		if err == nil {
+			return out, nil
+		}
+		if time.Now().After(deadline) {
+			return out, fmt.Errorf("still failing after %s: %w", timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return out, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // Addr returns the host address of the container's port 53 over network ("udp" or "tcp").
@@ -122,17 +225,8 @@ func (c *Container) Addr(ctx context.Context, network string) (string, error) {
 	return net.JoinHostPort(host, p.Port()), nil
 }
 
-// Query asks named for name and qtype over UDP through the mapped port, and again over TCP
-// when the answer is truncated.
-func (c *Container) Query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
-	r, err := c.QueryNet(ctx, "udp", name, qtype)
-	if err == nil && r.Truncated {
-		return c.QueryNet(ctx, "tcp", name, qtype)
-	}
-	return r, err
-}
-
-// QueryNet asks named for name and qtype over network ("udp" or "tcp").
+// QueryNet asks named for name and qtype over network ("udp" or "tcp") through the mapped
+// port, with RD set.
 func (c *Container) QueryNet(ctx context.Context, network, name string, qtype uint16) (*dns.Msg, error) {
 	addr, err := c.Addr(ctx, network)
 	if err != nil {
@@ -149,31 +243,22 @@ func (c *Container) QueryNet(ctx context.Context, network, name string, qtype ui
 	return r, nil
 }
 
-// Output runs cmd in the container and returns its combined output; a non-zero exit is an
-// error carrying the output.
-func (c *Container) Output(ctx context.Context, cmd ...string) (string, error) {
-	code, r, err := c.Exec(ctx, cmd, tcexec.Multiplexed())
+// Rotate makes the collector close its current file (systemctl reload: SIGHUP) and returns
+// the path of the finished file that holds what came before.
+func (c *Container) Rotate(ctx context.Context) (string, error) {
+	part, err := c.Eventually(ctx, "f=$(ls "+CaptureDir+"/*.fstrm.part) && [ -s \"$f\" ] && echo $f", time.Minute)
 	if err != nil {
-		return "", fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+		return "", fmt.Errorf("rotate: no capture being written: %w", err)
 	}
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return "", fmt.Errorf("exec %s: %w", strings.Join(cmd, " "), err)
+	part = strings.TrimSpace(part)
+	if _, err := c.Sh(ctx, "systemctl reload dnstap-collector.service"); err != nil {
+		return "", fmt.Errorf("rotate: %w", err)
 	}
-	if code != 0 {
-		return string(b), fmt.Errorf("exec %s: exit code %d: %s", strings.Join(cmd, " "), code, bytes.TrimSpace(b))
+	closed := strings.TrimSuffix(part, ".part")
+	if _, err := c.Eventually(ctx, "test -f "+closed+" && ! test -e "+part, time.Minute); err != nil {
+		return "", fmt.Errorf("rotate: %s was not finished: %w", part, err)
 	}
-	return string(b), nil
-}
-
-// StopCapture stops named (which flushes its dnstap queues on the way out), then the
-// collector (which closes the file with a STOP frame), and returns the capture file.
-// named stays stopped; the container keeps running for copies and execs.
-func (c *Container) StopCapture(ctx context.Context) ([]byte, error) {
-	if out, err := c.Output(ctx, "/bin/sh", stopScript); err != nil {
-		return nil, fmt.Errorf("stop capture: %w\n%s", err, out)
-	}
-	return c.ReadFile(ctx, CapturePath)
+	return closed, nil
 }
 
 // ReadFile copies a file out of the container.
@@ -190,45 +275,8 @@ func (c *Container) ReadFile(ctx context.Context, p string) ([]byte, error) {
 	return b, nil
 }
 
-// startSh is the container's entrypoint: install the packages, start the collector as the
-// bind user (setpriv execs it, so its pid is the collector's), then named; stay up (and stop at once on SIGTERM) until the container is
-// removed, even after StopCapture stopped named.
-const startSh = `set -e
-trap 'exit 0' TERM INT
-apt-get update -q
-(cd ` + debDir + ` && apt-get install -y -q ./*.deb $EXTRA_PACKAGES)
-mkdir -p /var/log/dnstap /run/named
-chown bind:bind /var/log/dnstap /run/named
-setpriv --reuid=bind --regid=bind --init-groups "$COLLECTOR" -t protobuf:dnstap.Dnstap -u ` + SocketPath + ` -w ` + CapturePath + ` \
-	> ` + CollectorLog + ` 2>&1 &
-echo $! > /run/collector.pid
-i=0
-while [ ! -S ` + SocketPath + ` ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-[ -S ` + SocketPath + ` ] || { echo "dnstapkit: the collector made no socket"; cat ` + CollectorLog + `; exit 1; }
-/usr/local/sbin/named -V
-/usr/local/sbin/named -g -u bind -c /etc/bind/named.conf > ` + NamedLogPath + ` 2>&1 &
-echo $! > /run/named.pid
-i=0
-while ! grep -q 'running$' ` + NamedLogPath + ` && [ $i -lt 300 ]; do
-	kill -0 $(cat /run/named.pid) 2>/dev/null || { cat ` + NamedLogPath + `; echo "dnstapkit: named exited"; exit 1; }
-	sleep 0.1; i=$((i+1))
-done
-cat ` + NamedLogPath + `
-echo "dnstapkit: named is running"
-while :; do sleep 1 & wait $!; done
-`
-
-// stopSh stops named, waits for it to exit, then does the same for the collector.
-const stopSh = `set -e
-for p in named collector; do
-	pid=$(cat /run/$p.pid)
-	kill -TERM "$pid" 2>/dev/null || true
-	i=0
-	# Gone, or a zombie that PID 1 has not reaped yet.
-	while state=$(cut -d' ' -f3 /proc/"$pid"/stat 2>/dev/null) && [ "$state" != Z ]; do
-		[ $i -lt 300 ] || { echo "$p (pid $pid) did not exit"; exit 1; }
-		sleep 0.1; i=$((i+1))
-	done
-done
-ls -l ` + CapturePath + `
-`
+// Journal returns the last lines of the journal of the units involved, for failure reports.
+func (c *Container) Journal(ctx context.Context) string {
+	out, _ := c.Sh(ctx, "journalctl --no-pager -n 80 -u dnstap-collector.socket -u dnstap-collector.service -u named 2>&1")
+	return out
+}

@@ -1,15 +1,20 @@
-// Package bindcontainer runs the bind9-dnstap package in a container for the e2e suite, in
-// the shape of a testcontainers-go module:
+// Package bindcontainer runs the bind9-dnstap package under systemd in a container for the
+// e2e suite, the way a router runs it, in the shape of a testcontainers-go module:
 //
-//	ctr, err := bindcontainer.Run(ctx, baseImage, bindcontainer.WithDeb("dist/bind9-dnstap_....deb"))
+//	img, err := bindcontainer.Image(ctx, "debian:bullseye", res.Depends, log)
+//	ctr, err := bindcontainer.Run(ctx, img,
+//		bindcontainer.WithDeb(collectorDeb, readerDeb), // first: the socket before named
+//		bindcontainer.WithDeb(res.Deb))
 //	testcontainers.CleanupContainer(t, ctr)
-//	require no error...
-//	msg, err := ctr.Query(ctx, "localhost.", dns.TypeA)
-//	capture, err := ctr.StopCapture(ctx) // a Frame Streams file of named's dnstap messages
+//	msg, err := ctr.QueryNet(ctx, "udp", "localhost.", dns.TypeA)
+//	file, err := ctr.Rotate(ctx) // a finished capture of named's dnstap messages
 //
-// The container starts from a plain distro image (internal/baseimage), installs the .deb
-// with `apt-get install ./x.deb` (so its dependencies come from the distro's archive, as on
-// a real machine), starts a dnstap collector on /var/cache/bind/dnstap.sock as the bind user
-// (fstrm_capture from fstrm-bin, or the binary given to WithCollector, which takes the same
-// flags), then named in the foreground of the log. Ports 53/udp and 53/tcp are mapped.
+// Image is a systemd image of the distro (internal/baseimage, booted without --privileged)
+// with the package's dependencies already installed, cached by its inputs. Run boots it,
+// installs the packages with apt-get in the order of the WithDeb options (their maintainer
+// scripts run under systemd: the collector's socket is enabled and started, then
+// bind9-dnstap's postinst enables and starts named.service), and waits for named to be
+// active. named's default configuration sends dnstap to /var/cache/bind/dnstap.sock, the
+// collector's socket; the collector writes /var/log/dnstap. Ports 53/udp and 53/tcp are
+// mapped.
 package bindcontainer

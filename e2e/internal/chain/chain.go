@@ -5,7 +5,7 @@
 // programs from its entrypoint, the container here idles and the test starts, stops, restarts
 // and signals each program itself, so that faults can be injected between queries.
 //
-//	img, err := chain.Image(ctx, base, chain.DnstapBIND(deb, debs...), log)
+//	img, err := chain.Image(ctx, base, chain.DnstapBIND("9.18", deb, "/usr/local/bin/dnstap-read", true, debs...), log)
 //	ctr, err := chain.Run(ctx, img, chain.DnstapBIND(...), dnsqPath)
 //	testcontainers.CleanupContainer(t, ctr)
 //	err = ctr.StartCollector(ctx, "-w", chain.CaptureDir+"/capture.fstrm")
@@ -57,9 +57,11 @@ const (
 
 // Flavor is a way of installing BIND beside the toolkit's collector and reader.
 type Flavor struct {
-	Name       string   // "bind9-dnstap" or "debian-bind9"
+	Name       string   // "bind9-dnstap-9.14", ..., or "debian-bind9"
 	Named      string   // path of named in the image
 	DnstapRead string   // path of BIND's dnstap-read in the image
+	ReaderArgs []string // what makes dnstap-reader print as this dnstap-read: --format <version>
+	NoLockFile bool     // named refuses the lock-file option (9.20 on)
 	Stats      bool     // named has a statistics channel (built with libxml2 or json-c)
 	Debs       []string // host paths of .debs baked into the image (BIND's)
 	Packages   []string // Debian packages baked into the image from the archive
@@ -71,9 +73,13 @@ type Flavor struct {
 // commit, so they are installed when the container starts (dpkg -i, a second) rather than
 // baked into the image, which then stays cached.
 
-// DnstapBIND is BIND from the bind9-dnstap .deb (bind:build), with the toolkit's debs.
-func DnstapBIND(bindDeb string, toolkitDebs ...string) Flavor {
-	return Flavor{Name: "bind9-dnstap", Named: "/usr/local/sbin/named", DnstapRead: "/usr/local/bin/dnstap-read",
+// DnstapBIND is BIND from the bind9-dnstap .deb (bind:build) of series ("9.14"), with the
+// toolkit's debs. dnstapRead is where the package has dnstap-read (/usr/local/bin, or
+// /usr/local/sbin for 9.16 and older); stats says named has a statistics channel in JSON
+// (built with json-c).
+func DnstapBIND(series, bindDeb, dnstapRead string, stats bool, toolkitDebs ...string) Flavor {
+	return Flavor{Name: "bind9-dnstap-" + series, Named: "/usr/local/sbin/named", DnstapRead: dnstapRead,
+		ReaderArgs: []string{"--format", series}, Stats: stats, NoLockFile: series >= "9.20",
 		Debs: []string{bindDeb}, Packages: []string{"systemd"}, Toolkit: toolkitDebs}
 }
 
@@ -155,7 +161,7 @@ func Run(ctx context.Context, img string, f Flavor, dnsqBin string, opts ...test
 	for _, d := range f.Toolkit {
 		files = append(files, testcontainers.ContainerFile{HostFilePath: d, ContainerFilePath: toolkitDir + "/" + filepath.Base(d), FileMode: 0o644})
 	}
-	for name, text := range configFiles(f.Stats) {
+	for name, text := range configFiles(f.Stats, !f.NoLockFile) {
 		files = append(files, testcontainers.ContainerFile{Reader: strings.NewReader(text), ContainerFilePath: confDir + "/" + name, FileMode: 0o644})
 	}
 	defaults := []testcontainers.ContainerCustomizer{
