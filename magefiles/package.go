@@ -21,7 +21,7 @@ import (
 func Package(ctx context.Context) error {
 	steps := []release.Step{
 		{Name: "binaries (dist/dnstap-collector, dist/dnstap-reader)", Run: func(ctx context.Context) ([]string, error) {
-			return nil, devtool.Build(ctx, devtool.BuildOptions{GOARCH: os.Getenv("GOARCH"), OutDir: "dist"})
+			return nil, devtool.Build(ctx, distBuild())
 		}},
 		{Name: "dnstap-collector and dnstap-reader .debs", Run: func(ctx context.Context) ([]string, error) {
 			return packaging.BuildAll(ctx, packaging.Options{Root: ".", BinDir: "dist", OutDir: "dist",
