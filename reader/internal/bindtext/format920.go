@@ -194,26 +194,7 @@ func (r *renderer) yamlOption920(code uint16, d []byte) {
 			return
 		}
 	case 15:
-		if len(d) >= 2 {
-			ede := be16(d)
-			r.dst = append(r.dst, '\n')
-			r.indent++
-			r.ind()
-			r.dst = append(r.dst, "INFO-CODE: "...)
-			r.dst = strconv.AppendUint(r.dst, uint64(ede), 10)
-			if int(ede) < len(edeNames) {
-				r.dst = append(r.dst, " ("...)
-				r.dst = append(r.dst, edeNames[ede]...)
-				r.dst = append(r.dst, ')')
-			}
-			r.dst = append(r.dst, '\n')
-			d = d[2:]
-			if len(d) != 0 {
-				r.ind()
-				r.dst = append(r.dst, "EXTRA-TEXT:"...)
-				extra = true
-			}
-		}
+		d, extra = r.yamlEDE(d)
 	case 16, 17:
 		if len(d) == 2 {
 			r.dst = append(r.dst, ' ')

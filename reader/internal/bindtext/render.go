@@ -741,26 +741,7 @@ func (r *renderer) yamlOption(code uint16, d []byte) {
 	case 15:
 		r.ind()
 		r.dst = append(r.dst, "EDE:"...)
-		if len(d) >= 2 {
-			ede := be16(d)
-			r.dst = append(r.dst, '\n')
-			r.indent++
-			r.ind()
-			r.dst = append(r.dst, "INFO-CODE: "...)
-			r.dst = strconv.AppendUint(r.dst, uint64(ede), 10)
-			if int(ede) < len(edeNames) {
-				r.dst = append(r.dst, " ("...)
-				r.dst = append(r.dst, edeNames[ede]...)
-				r.dst = append(r.dst, ')')
-			}
-			r.dst = append(r.dst, '\n')
-			d = d[2:]
-			if len(d) != 0 {
-				r.ind()
-				r.dst = append(r.dst, "EXTRA-TEXT:"...)
-				extra = true
-			}
-		}
+		d, extra = r.yamlEDE(d)
 	case 16, 17:
 		r.ind()
 		if code == 16 {
@@ -824,6 +805,34 @@ func (r *renderer) optionData(code uint16, d []byte, text, escape bool) {
 		r.dst = append(r.dst, close...)
 	}
 	r.dst = append(r.dst, '\n')
+}
+
+// yamlEDE writes an EDE option's INFO-CODE key (9.18 and 9.20 alike) when it has one, one
+// level deeper, and "EXTRA-TEXT:" when text follows; it returns that text and whether
+// there is some.
+func (r *renderer) yamlEDE(d []byte) ([]byte, bool) {
+	if len(d) < 2 {
+		return d, false
+	}
+	ede := be16(d)
+	r.dst = append(r.dst, '\n')
+	r.indent++
+	r.ind()
+	r.dst = append(r.dst, "INFO-CODE: "...)
+	r.dst = strconv.AppendUint(r.dst, uint64(ede), 10)
+	if int(ede) < len(edeNames) {
+		r.dst = append(r.dst, " ("...)
+		r.dst = append(r.dst, edeNames[ede]...)
+		r.dst = append(r.dst, ')')
+	}
+	r.dst = append(r.dst, '\n')
+	d = d[2:]
+	if len(d) == 0 {
+		return d, false
+	}
+	r.ind()
+	r.dst = append(r.dst, "EXTRA-TEXT:"...)
+	return d, true
 }
 
 // utf8Valid is isc_utf8_valid.
