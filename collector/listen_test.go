@@ -79,3 +79,61 @@ func TestListenUnix(t *testing.T) {
 		t.Errorf("regular file touched: %v", err)
 	}
 }
+
+// TestListenUnixNeverOpenNorFollowed: with umask 000 the socket must never exist with more
+// than its mode (it is created with it), and a symlink swapped in for it between bind(2) and
+// setting its owner must not be followed: the file it points to keeps its mode and owner,
+// and ListenUnix refuses.
+func TestListenUnixNeverOpenNorFollowed(t *testing.T) {
+	dir, err := os.MkdirTemp("", "dcu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	t.Cleanup(func() { afterBind = func(string) {} })
+
+	var atBind os.FileMode
+	afterBind = func(p string) {
+		if fi, err := os.Lstat(p); err == nil {
+			atBind = fi.Mode().Perm()
+		}
+	}
+	ln, err := ListenUnix(filepath.Join(dir, "s"), SocketOptions{Mode: 0o660, Group: "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	if atBind != 0o660 {
+		t.Errorf("socket mode right after bind %o, want 0660 (never more open)", atBind)
+	}
+
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(victim, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	afterBind = func(p string) {
+		if err := os.Remove(p); err != nil {
+			t.Error(err)
+		}
+		if err := os.Symlink(victim, p); err != nil {
+			t.Error(err)
+		}
+	}
+	ln, err = ListenUnix(filepath.Join(dir, "swapped"), SocketOptions{Mode: 0o666, Owner: "0", Group: "0"})
+	if err == nil {
+		ln.Close()
+		t.Errorf("ListenUnix accepted a socket swapped for a symlink")
+	}
+	fi, err := os.Stat(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); fi.Mode().Perm() != 0o600 || st.Uid != 1 || st.Gid != 1 {
+		t.Errorf("the symlink was followed: the victim is now %o %d:%d", fi.Mode().Perm(), st.Uid, st.Gid)
+	}
+}
