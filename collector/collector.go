@@ -21,10 +21,10 @@ const backlogGrace = 50 * time.Millisecond
 
 // Collector accepts Frame Streams connections and writes their frames to rotated files.
 type Collector struct {
-	cfg   Config
-	log   *slog.Logger
-	namer *namer
-	n     counters
+	cfg  Config
+	log  *slog.Logger
+	tmpl *Template
+	n    counters
 
 	sink   *sink
 	rotate chan struct{}
@@ -50,14 +50,17 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 		rotate: make(chan struct{}, 1),
 	}
 	if cfg.Output != "-" {
-		nm, err := newNamer(cfg.Output, cfg.TimeNames)
+		t, err := NewTemplate(cfg.Output, cfg.TimeNames)
 		if err != nil {
 			return nil, fmt.Errorf("collector config: %w", err)
 		}
-		c.namer = nm
+		c.tmpl = t
 	}
 	return c, nil
 }
+
+// Template returns the output path template, or nil when the output is a stream.
+func (c *Collector) Template() *Template { return c.tmpl }
 
 // Rotate asks the writer to close the current file (SIGHUP, SIGUSR1). It never blocks.
 func (c *Collector) Rotate() {
@@ -80,12 +83,13 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 		return errors.New("collector: no listener")
 	}
 	var arch *archiver
-	if c.namer != nil {
-		arch = newArchiver(c.cfg, c.log, &c.n, c.namer)
+	if c.tmpl != nil {
+		arch = newArchiver(c.cfg, c.log, &c.n, c.tmpl)
+		arch.recover(c.tmpl.Dir(c.cfg.Now())) // before the writer opens a file there
 		go arch.run()
 	}
 	giveUp, connsDone := make(chan struct{}), make(chan struct{})
-	w := newWriter(c.cfg, c.log, &c.n, c.namer, arch)
+	w := newWriter(c.cfg, c.log, &c.n, c.tmpl, arch)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)

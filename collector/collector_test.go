@@ -255,7 +255,7 @@ func TestRotateOnRequestNeverOverwrites(t *testing.T) {
 	if b, _ := os.ReadFile(out); string(b) != "an earlier capture" {
 		t.Fatalf("earlier capture overwritten: %q", b)
 	}
-	if b, _ := os.ReadFile(crashed); string(b) != "left by a crash" || !strings.Contains(r.log.String(), "unfinished file from an earlier run") {
+	if b, _ := os.ReadFile(crashed); string(b) != "left by a crash" || !strings.Contains(r.log.String(), "unfinished capture from an earlier run") {
 		t.Errorf("leftover .part file touched or not reported: %q", b)
 	}
 	for s := 1; s <= 3; s++ {

@@ -176,7 +176,7 @@ func (cfg Config) Validate() error {
 		errs = append(errs, fmt.Errorf("buffer: %d bytes, must be at least %d", cfg.BufferBytes, batchSize*2))
 	}
 	if cfg.Output != "-" && cfg.Output != "" {
-		if _, err := newNamer(cfg.Output, cfg.TimeNames); err != nil {
+		if _, err := NewTemplate(cfg.Output, cfg.TimeNames); err != nil {
 			errs = append(errs, err)
 		}
 	}

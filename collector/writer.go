@@ -19,7 +19,7 @@ type writer struct {
 	cfg     Config
 	log     *slog.Logger
 	n       *counters
-	namer   *namer
+	tmpl    *Template
 	archive *archiver
 	header  []byte // START with the content type
 	trailer []byte // STOP
@@ -29,7 +29,8 @@ type writer struct {
 
 	f           *os.File
 	part, final string
-	size        int64 // bytes in f up to the last complete frame
+	opened      time.Time // when f was opened (its name is the template at that time)
+	size        int64     // bytes in f up to the last complete frame
 
 	failing string // last error logged, to log a failure once, not once a retry
 	gaveUp  bool
@@ -46,8 +47,8 @@ type bytesBuffer []byte
 
 func (b *bytesBuffer) Write(p []byte) (int, error) { *b = append(*b, p...); return len(p), nil }
 
-func newWriter(cfg Config, log *slog.Logger, n *counters, nm *namer, a *archiver) *writer {
-	w := &writer{cfg: cfg, log: log, n: n, namer: nm, archive: a,
+func newWriter(cfg Config, log *slog.Logger, n *counters, t *Template, a *archiver) *writer {
+	w := &writer{cfg: cfg, log: log, n: n, tmpl: t, archive: a,
 		header:  controlBytes(fs.ControlFrame{ControlType: fs.CONTROL_START, ContentTypes: [][]byte{[]byte(cfg.ContentType)}}),
 		trailer: controlBytes(fs.ControlFrame{ControlType: fs.CONTROL_STOP}),
 	}
@@ -275,7 +276,8 @@ func (w *writer) ensureOpen() error {
 	if w.f != nil {
 		return nil
 	}
-	final := w.namer.next(w.cfg.Now())
+	now := w.cfg.Now()
+	final := w.tmpl.next(now)
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
@@ -289,7 +291,7 @@ func (w *writer) ensureOpen() error {
 		_ = os.Remove(part) // holds no frame
 		return fmt.Errorf("write START to %s: %w", part, err)
 	}
-	w.f, w.part, w.final, w.size = f, part, final, int64(len(w.header))
+	w.f, w.part, w.final, w.opened, w.size = f, part, final, now, int64(len(w.header))
 	w.log.Info("output file opened", "file", part)
 	return nil
 }
@@ -322,7 +324,14 @@ func (w *writer) closeFile() {
 		w.n.writeErrors.Add(1)
 		w.log.Error("close output file", "file", part, "error", err)
 	}
-	final, err := publish(part, w.final, w.namer)
+	rename := func() (string, error) { return publish(part, w.final, func() string { return w.tmpl.next(w.opened) }) }
+	var final string
+	var err error
+	if w.archive != nil {
+		final, err = w.archive.add(rename)
+	} else {
+		final, err = rename()
+	}
 	if err != nil {
 		w.n.writeErrors.Add(1)
 		w.log.Error("rename finished output file; it keeps its .part name", "file", part, "error", err)
@@ -330,45 +339,38 @@ func (w *writer) closeFile() {
 	}
 	w.n.filesClosed.Add(1)
 	w.log.Info("output file closed", "file", final, "bytes", w.size+int64(len(w.trailer)))
-	if w.archive != nil {
-		w.archive.enqueue(final)
-	}
 }
 
 // publish gives part its final name without replacing an existing file (link, then unlink);
-// if the name was taken meanwhile, the next free name is used.
-func publish(part, final string, nm *namer) (string, error) {
+// if the name was taken meanwhile, next gives another.
+func publish(part, final string, next func() string) (string, error) {
 	for range 100 {
-		err := os.Link(part, final)
-		if err == nil {
-			return final, os.Remove(part)
-		}
-		if errors.Is(err, os.ErrExist) {
-			final = nextFree(final)
-			continue
-		}
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EXDEV) {
-			// No hard links on this file system: rename, after checking the name is free.
-			if taken(final) {
-				final = nextFree(final)
-				continue
+		err := publishAs(part, final)
+		if !errors.Is(err, os.ErrExist) {
+			if err != nil {
+				return "", err
 			}
-			return final, os.Rename(part, final)
+			return final, nil
 		}
-		return "", err
+		final = next()
 	}
 	return "", fmt.Errorf("no free name for %s", final)
 }
 
-func nextFree(p string) string {
-	ext := filepath.Ext(p)
-	stem := p[:len(p)-len(ext)]
-	for i := 1; ; i++ {
-		c := fmt.Sprintf("%s.%d%s", stem, i, ext)
-		if !taken(c) {
-			return c
-		}
+// publishAs renames part to final unless final exists (then an error wrapping os.ErrExist).
+func publishAs(part, final string) error {
+	err := os.Link(part, final)
+	if err == nil {
+		return os.Remove(part)
 	}
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EXDEV) {
+		// No hard links on this file system: rename, after checking the name is free.
+		if exists(final) {
+			return fmt.Errorf("rename %s: %s: %w", part, final, os.ErrExist)
+		}
+		return os.Rename(part, final)
+	}
+	return fmt.Errorf("rename %s: %w", part, err)
 }
 
 func (w *writer) close() {
