@@ -8,12 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	fs "github.com/farsightsec/golang-framestream"
+	"golang.org/x/sys/unix"
 )
 
 // backlogGrace is how long Serve keeps accepting queued connections when told to stop.
@@ -46,7 +48,7 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Collector{cfg: cfg, log: log, conns: map[net.Conn]struct{}{},
-		sink:   newSink(max(2, int(cfg.BufferBytes/batchSize))),
+		sink:   newSink(cfg.BufferBytes),
 		rotate: make(chan struct{}, 1),
 	}
 	if cfg.Output != "-" {
@@ -62,6 +64,24 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 // Template returns the output path template, or nil when the output is a stream.
 func (c *Collector) Template() *Template { return c.tmpl }
 
+// CheckOutput creates the directory the first output file goes to, as the writer would, and
+// checks that this process may create files in it: a collector that can never write should
+// fail at start, not hold frames and pause its senders while it looks alive. (Once running, a
+// failing output is held and retried.) A stream output is not checked.
+func (c *Collector) CheckOutput() error {
+	if c.tmpl == nil {
+		return nil
+	}
+	dir := c.tmpl.Dir(c.cfg.Now())
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("output directory %s: %w", dir, err)
+	}
+	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w", dir, err)
+	}
+	return nil
+}
+
 // Rotate asks the writer to close the current file (SIGHUP, SIGUSR1). It never blocks.
 func (c *Collector) Rotate() {
 	select {
@@ -73,7 +93,9 @@ func (c *Collector) Rotate() {
 // Serve accepts on every listener until ctx is done, then drains: it closes the listeners,
 // reads what the open connections still send (until STOP, EOF, DrainQuiet of silence or
 // DrainTimeout), writes everything, closes the file with STOP and fsync, and returns.
-// It returns an error when frames were lost (the output failed until the drain deadline).
+// It also stops, at once, when the output fails for good (a stream whose reader went away).
+// It returns an error when frames were lost: the output failed until the drain deadline, an
+// output file was removed while being written, or the output stream closed.
 // Serve may be called once.
 func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 	if !c.served.CompareAndSwap(false, true) {
@@ -89,7 +111,8 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 		go arch.run()
 	}
 	giveUp, connsDone := make(chan struct{}), make(chan struct{})
-	w := newWriter(c.cfg, c.log, &c.n, c.tmpl, arch)
+	fatal := make(chan error, 1)
+	w := newWriter(c.cfg, c.log, &c.n, c.tmpl, arch, fatal)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -104,15 +127,27 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 			c.acceptLoop(ctx, ln, &handling)
 		}()
 	}
-	<-ctx.Done()
-	c.log.Info("stopping: closing listeners and draining connections", "timeout", c.cfg.DrainTimeout)
-	// Connections the kernel has already queued were accepted as far as their senders know:
-	// take them during a short grace period, then close the listeners.
-	for _, ln := range lns {
-		if d, ok := ln.(interface{ SetDeadline(time.Time) error }); ok && d.SetDeadline(time.Now().Add(backlogGrace)) == nil {
-			continue
+	var fatalErr error
+	drain := c.cfg.DrainTimeout
+	select {
+	case <-ctx.Done():
+		c.log.Info("stopping: closing listeners and draining connections", "timeout", c.cfg.DrainTimeout)
+		// Connections the kernel has already queued were accepted as far as their senders
+		// know: take them during a short grace period, then close the listeners.
+		for _, ln := range lns {
+			if d, ok := ln.(interface{ SetDeadline(time.Time) error }); ok && d.SetDeadline(time.Now().Add(backlogGrace)) == nil {
+				continue
+			}
+			_ = ln.Close() // the accept loop ends on the error this causes
 		}
-		_ = ln.Close() // the accept loop ends on the error this causes
+	case fatalErr = <-fatal:
+		// Nothing more can be written: read nothing more. What senders have not sent stays
+		// theirs (named counts what it drops); what was read is counted lost.
+		c.log.Error("stopping: the output failed for good; closing listeners and connections", "error", fatalErr)
+		drain = 0
+		for _, ln := range lns {
+			_ = ln.Close()
+		}
 	}
 	accepting.Wait()
 	for _, ln := range lns {
@@ -120,13 +155,13 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 
 	c.mu.Lock()
-	c.hardStop = time.Now().Add(c.cfg.DrainTimeout)
+	c.hardStop = time.Now().Add(drain)
 	c.draining.Store(true)
 	for nc := range c.conns {
 		_ = nc.SetReadDeadline(c.drainDeadline()) // wakes readers blocked on a silent sender
 	}
 	c.mu.Unlock()
-	giveUpTimer := time.AfterFunc(c.cfg.DrainTimeout, func() { close(giveUp) })
+	giveUpTimer := time.AfterFunc(drain, func() { close(giveUp) })
 	defer giveUpTimer.Stop()
 
 	handling.Wait()
@@ -138,8 +173,11 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	st := c.Stats()
 	c.log.Info("stopped", "stats", st.String())
-	if st.FramesLost > 0 {
-		return fmt.Errorf("collector: %d frames read but not written: the output failed until the drain deadline", st.FramesLost)
+	switch {
+	case fatalErr != nil:
+		return fmt.Errorf("collector: output failed: %w (%d frames lost)", fatalErr, st.FramesLost)
+	case st.FramesLost > 0:
+		return fmt.Errorf("collector: %d frames read were lost (see the log)", st.FramesLost)
 	}
 	return nil
 }
@@ -229,6 +267,7 @@ func (c *Collector) handle(nc net.Conn) {
 	put := func(frames []byte, n int) {
 		c.n.framesRead.Add(uint64(n))
 		c.n.bytesRead.Add(uint64(len(frames)))
+		c.n.framesHeld.Add(int64(n))
 		c.sink.put(frames, n)
 	}
 	stop, err := frameLoop(br, c.cfg.MaxFrameSize, put, beforeBlock)

@@ -68,8 +68,10 @@ type Config struct {
 	// DrainTimeout: when stopping, every connection is closed after this long, and writes that
 	// still fail are given up (those frames are counted as lost). Default 5s.
 	DrainTimeout time.Duration
-	// BufferBytes bounds the frames read but not yet written (memory), in bytes. When it is
-	// full the connections stop reading. Default 16 MiB.
+	// BufferBytes bounds the frames read but not yet written (memory), in bytes: a hard bound,
+	// retries of a failing output included. When it is full the connections stop reading.
+	// It must hold at least one read (ReadBufferSize) and one frame (MaxFrameSize).
+	// Default 16 MiB.
 	BufferBytes int64
 	// FlushInterval: frames are written at the latest this long after they were read (sooner
 	// when 256 KiB have gathered). Default 100ms.
@@ -172,8 +174,8 @@ func (cfg Config) Validate() error {
 	if cfg.HandshakeTimeout < 0 || cfg.FrameTimeout < 0 || cfg.DrainQuiet < 0 || cfg.DrainTimeout < 0 || cfg.RetryInterval < 0 || cfg.FlushInterval < 0 {
 		errs = append(errs, errors.New("timeouts must not be negative"))
 	}
-	if cfg.BufferBytes < batchSize*2 {
-		errs = append(errs, fmt.Errorf("buffer: %d bytes, must be at least %d", cfg.BufferBytes, batchSize*2))
+	if least := max(batchSize*2, int64(cfg.ReadBufferSize), int64(cfg.MaxFrameSize)+4); cfg.BufferBytes < least {
+		errs = append(errs, fmt.Errorf("buffer: %d bytes, must be at least %d (two batches, one read buffer and one frame)", cfg.BufferBytes, least))
 	}
 	if cfg.Output != "-" && cfg.Output != "" {
 		if _, err := NewTemplate(cfg.Output, cfg.TimeNames); err != nil {

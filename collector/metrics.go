@@ -52,11 +52,15 @@ type Stats struct {
 	FilesClosed                 uint64 // output files finished (STOP written, renamed)
 	Rotations                   uint64 // rotations asked for (timer, size, Rotate)
 	WriteErrors                 uint64 // failed writes, opens and closes of output files
-	FramesHeld                  int64  // frames read but held because the output failed
-	FramesLost                  uint64 // frames given up at shutdown because the output still failed
-	FilesCompressed             uint64
-	FilesDeleted                uint64 // by retention
-	Rejected                    map[string]uint64
+	FramesHeld                  int64  // frames read and not yet written (in memory)
+	BytesHeld                   int64  // bytes of those frames; at most Config.BufferBytes
+	// FramesLost counts frames read that reached no finished file: still unwritable at the
+	// drain deadline, written to a file that was removed while open, or not written because
+	// the output stream was closed by its reader.
+	FramesLost      uint64
+	FilesCompressed uint64
+	FilesDeleted    uint64 // by retention
+	Rejected        map[string]uint64
 }
 
 // Stats returns the current counters.
@@ -66,7 +70,7 @@ func (c *Collector) Stats() Stats {
 		FramesWritten: c.n.framesWritten.Load(), BytesWritten: c.n.bytesWritten.Load(),
 		ConnsOpen: c.n.connsOpen.Load(), ConnsTotal: c.n.connsTotal.Load(),
 		FilesClosed: c.n.filesClosed.Load(), Rotations: c.n.rotations.Load(),
-		WriteErrors: c.n.writeErrors.Load(), FramesHeld: c.n.framesHeld.Load(),
+		WriteErrors: c.n.writeErrors.Load(), FramesHeld: c.n.framesHeld.Load(), BytesHeld: c.sink.heldBytes(),
 		FramesLost: c.n.framesLost.Load(), FilesCompressed: c.n.filesCompressed.Load(),
 		FilesDeleted: c.n.filesDeleted.Load(), Rejected: map[string]uint64{},
 	}
@@ -103,8 +107,9 @@ func (s Stats) WritePrometheus(w io.Writer) error {
 		{"files_closed_total", "counter", "Output files finished (STOP written, renamed).", s.FilesClosed},
 		{"rotations_total", "counter", "Rotations asked for by the timer, the size limit or a signal.", s.Rotations},
 		{"write_errors_total", "counter", "Failed opens, writes and closes of output files.", s.WriteErrors},
-		{"frames_held", "gauge", "Frames read but not yet written because the output fails.", s.FramesHeld},
-		{"frames_lost_total", "counter", "Frames read but given up at shutdown because the output kept failing.", s.FramesLost},
+		{"frames_held", "gauge", "Frames read and not yet written (held in memory; many while the output fails).", s.FramesHeld},
+		{"bytes_held", "gauge", "Bytes of the frames held; at most --buffer.", s.BytesHeld},
+		{"frames_lost_total", "counter", "Frames read that reached no finished file: output failing at the drain deadline, file removed while open, output stream closed.", s.FramesLost},
 		{"files_compressed_total", "counter", "Closed files compressed.", s.FilesCompressed},
 		{"files_deleted_total", "counter", "Closed files deleted by retention.", s.FilesDeleted},
 	}

@@ -102,7 +102,7 @@ func TestOutputNeverRecovers(t *testing.T) {
 	}
 	waitFor(t, "held frames", func() bool { return r.c.Stats().FramesHeld == 10 })
 	err := r.stop()
-	if err == nil || !strings.Contains(err.Error(), "10 frames read but not written") {
+	if err == nil || !strings.Contains(err.Error(), "10 frames read were lost") {
 		t.Fatalf("Serve: %v", err)
 	}
 	if st := r.c.Stats(); st.FramesLost != 10 || st.FramesHeld != 0 {

@@ -106,8 +106,11 @@ func handshake(br *bufio.Reader, w io.Writer, ct []byte) (bool, error) {
 // batch carries complete data frames, exactly as they appear on the wire and in the file
 // (4-byte big-endian length, then the payload), from a connection to the writer.
 type batch struct {
-	buf    []byte
-	frames int
+	buf     []byte
+	frames  int // frames in buf[off:]
+	size    int // bytes counted against the sink's limit
+	off     int // bytes of buf written: a frame boundary
+	partial int // bytes of the frame at off already written (to a stream)
 }
 
 // frameLoop hands the data frames read from br to put, until STOP (nil error, stop true), EOF

@@ -3,22 +3,28 @@ package collector
 import "sync"
 
 // sink is where connections put the frames they have read and where the writer takes them:
-// a batch being filled and a bounded queue of full batches. A connection puts what one read
-// gave it (one lock, one copy); the writer takes full batches when woken and the partly filled
-// one when its flush timer fires, so a file write covers many reads. When the queue is full,
-// put waits: the connections stop reading (backpressure).
+// a batch being filled and a queue of full batches. A connection puts what one read gave it
+// (one lock, one copy); the writer takes full batches when woken and the partly filled one
+// when its flush timer fires, so a file write covers many reads.
+//
+// The sink counts the bytes it holds from put until the writer releases their batch (written,
+// or given up), including batches the writer has taken and is retrying: limit is a hard bound
+// on them. When a put would exceed it, put waits: the connections stop reading
+// (backpressure).
 type sink struct {
-	mu       sync.Mutex
-	notFull  sync.Cond
-	cur      *batch
-	ready    []*batch
-	maxReady int
-	wake     chan struct{} // capacity 1: something to take
-	free     []*batch
+	mu      sync.Mutex
+	notFull sync.Cond
+	cur     *batch
+	ready   []*batch
+	held    int64 // bytes put and not yet released
+	limit   int64
+	wake    chan struct{} // capacity 1: something to take
+	free    []*batch
+	maxFree int
 }
 
-func newSink(maxReady int) *sink {
-	s := &sink{maxReady: maxReady, wake: make(chan struct{}, 1)}
+func newSink(limit int64) *sink {
+	s := &sink{limit: limit, wake: make(chan struct{}, 1), maxFree: int(limit/batchSize) + 2}
 	s.notFull.L = &s.mu
 	s.cur = s.newBatch(0)
 	return s
@@ -34,32 +40,43 @@ func (s *sink) newBatch(need int) *batch {
 	return &batch{buf: make([]byte, 0, max(need, batchSize))}
 }
 
+// signal wakes the writer; s.mu may be held.
+func (s *sink) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
 // put copies frames (whole frames, as on the wire) into the sink, waiting while it is full.
+// A put larger than the limit on its own waits until the sink is empty.
 func (s *sink) put(p []byte, frames int) {
 	s.mu.Lock()
-	pushed := false
-	for cap(s.cur.buf)-len(s.cur.buf) < len(p) {
-		switch {
-		case len(s.cur.buf) == 0:
-			s.cur = s.newBatch(len(p))
-		case len(s.ready) >= s.maxReady:
-			s.notFull.Wait() // the writer is behind or failing: stop reading
-		default:
+	for s.held > 0 && s.held+int64(len(p)) > s.limit {
+		if len(s.cur.buf) > 0 { // let the writer have what is there
 			s.ready = append(s.ready, s.cur)
-			s.cur = s.newBatch(len(p))
+			s.cur = s.newBatch(0)
+			s.signal()
+		}
+		s.notFull.Wait() // the writer is behind or failing: stop reading
+	}
+	pushed := false
+	if cap(s.cur.buf)-len(s.cur.buf) < len(p) {
+		if len(s.cur.buf) > 0 {
+			s.ready = append(s.ready, s.cur)
 			pushed = true
 		}
+		s.cur = s.newBatch(len(p))
 	}
 	wasEmpty := len(s.cur.buf) == 0
 	s.cur.buf = append(s.cur.buf, p...)
 	s.cur.frames += frames
-	s.mu.Unlock()
+	s.cur.size += len(p)
+	s.held += int64(len(p))
 	if pushed || wasEmpty { // a full batch to write, or a flush timer to arm
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.signal()
 	}
+	s.mu.Unlock()
 }
 
 // take returns the full batches, and with all also the one being filled.
@@ -72,9 +89,6 @@ func (s *sink) take(all bool) []*batch {
 		out = append(out, s.cur)
 		s.cur = s.newBatch(0)
 	}
-	if len(out) > 0 {
-		s.notFull.Broadcast()
-	}
 	return out
 }
 
@@ -85,15 +99,22 @@ func (s *sink) pending() bool {
 	return len(s.cur.buf) > 0
 }
 
-// recycle gives a written batch back.
-func (s *sink) recycle(b *batch) {
-	if cap(b.buf) != batchSize {
-		return
-	}
-	b.buf, b.frames = b.buf[:0], 0
+// heldBytes returns the bytes put and not yet released.
+func (s *sink) heldBytes() int64 {
 	s.mu.Lock()
-	if len(s.free) < s.maxReady+2 {
+	defer s.mu.Unlock()
+	return s.held
+}
+
+// release gives back a batch the writer is done with (written, or given up): its bytes no
+// longer count against the limit, and its buffer is reused.
+func (s *sink) release(b *batch) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held -= int64(b.size)
+	s.notFull.Broadcast()
+	if cap(b.buf) == batchSize && len(s.free) < s.maxFree {
+		*b = batch{buf: b.buf[:0]}
 		s.free = append(s.free, b)
 	}
-	s.mu.Unlock()
 }

@@ -99,6 +99,8 @@ func TestValidate(t *testing.T) {
 		{"compress", Config{Output: "/x", Compress: "xz"}, `compress: "xz", want gzip, zstd or nothing`},
 		{"small buffer", Config{Output: "/x", ReadBufferSize: 10}, "read buffer size: 10, must be between 4096 and 67108864 bytes"},
 		{"directory", Config{Output: "/tmp/"}, `output "/tmp/": names a directory, not a file`},
+		{"buffer smaller than a frame", Config{Output: "/x", BufferBytes: 1 << 20, MaxFrameSize: 2 << 20}, "buffer: 1048576 bytes, must be at least 2097156 (two batches, one read buffer and one frame)"},
+		{"buffer smaller than a read", Config{Output: "/x", BufferBytes: 2 << 20, ReadBufferSize: 4 << 20}, "buffer: 2097152 bytes, must be at least 4194304 (two batches, one read buffer and one frame)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,15 +26,19 @@ type writer struct {
 
 	stream        io.Writer
 	streamStarted bool
+	// dead is set when the output stream is gone for good (its reader closed the pipe):
+	// every frame not yet written is lost, and fatal is told once.
+	dead  error
+	fatal chan<- error
 
 	f           *os.File
 	part, final string
 	opened      time.Time // when f was opened (its name is the template at that time)
 	size        int64     // bytes in f up to the last complete frame
+	fileFrames  uint64    // data frames in f
 
 	failing string // last error logged, to log a failure once, not once a retry
 	gaveUp  bool
-	held    *batch // the batch counted in framesHeld
 }
 
 func controlBytes(cf fs.ControlFrame) []byte {
@@ -47,8 +51,8 @@ type bytesBuffer []byte
 
 func (b *bytesBuffer) Write(p []byte) (int, error) { *b = append(*b, p...); return len(p), nil }
 
-func newWriter(cfg Config, log *slog.Logger, n *counters, t *Template, a *archiver) *writer {
-	w := &writer{cfg: cfg, log: log, n: n, tmpl: t, archive: a,
+func newWriter(cfg Config, log *slog.Logger, n *counters, t *Template, a *archiver, fatal chan<- error) *writer {
+	w := &writer{cfg: cfg, log: log, n: n, tmpl: t, archive: a, fatal: fatal,
 		header:  controlBytes(fs.ControlFrame{ControlType: fs.CONTROL_START, ContentTypes: [][]byte{[]byte(cfg.ContentType)}}),
 		trailer: controlBytes(fs.ControlFrame{ControlType: fs.CONTROL_STOP}),
 	}
@@ -89,10 +93,10 @@ func (w *writer) run(s *sink, connsDone, giveUp <-chan struct{}, rotate <-chan s
 					retry.Reset(w.cfg.RetryInterval)
 					return
 				}
-				w.lose(b)
+				w.lose(b, "the output still failed at the drain deadline: "+w.failing)
 			}
 			pending = pending[1:]
-			s.recycle(b)
+			s.release(b)
 		}
 		pending = nil
 	}
@@ -154,37 +158,42 @@ func (w *writer) untilRotation() time.Duration {
 	return alignedNext(now, w.cfg.RotateEvery, w.cfg.TimeNames).Sub(now)
 }
 
-func (w *writer) unhold(b *batch) {
-	if w.held == b {
-		w.n.framesHeld.Add(-int64(b.frames))
-		w.held = nil
-	}
+// written counts frames that reached the output.
+func (w *writer) written(frames int, bytes int) {
+	w.n.framesWritten.Add(uint64(frames))
+	w.n.framesHeld.Add(-int64(frames))
+	w.n.bytesWritten.Add(uint64(bytes))
 }
 
-func (w *writer) lose(b *batch) {
-	w.unhold(b)
+// lose gives up the frames of b that are not written, counting and logging them.
+func (w *writer) lose(b *batch, why string) {
+	if b.frames == 0 {
+		return
+	}
 	w.n.framesLost.Add(uint64(b.frames))
-	w.log.Error("frames lost: output still failing at the drain deadline", "frames", b.frames, "error", w.failing)
+	w.n.framesHeld.Add(-int64(b.frames))
+	w.log.Error("frames lost", "frames", b.frames, "why", why)
+	b.frames = 0
 }
 
-// write writes b completely or reports false (after logging and counting the error).
+// write writes b completely and reports true, or reports false (after logging and counting
+// the error) for the caller to retry. A batch the output can never take (the stream is gone)
+// is counted as lost and reported true.
 func (w *writer) write(b *batch) bool {
-	if err := w.ensureOpen(); err != nil {
-		return w.fail(b, err)
-	}
-	if w.stream != nil {
-		for len(b.buf) > 0 {
-			n, err := w.stream.Write(b.buf)
-			b.buf = b.buf[n:] // a stream cannot be rewound: keep only what is not written
-			w.n.bytesWritten.Add(uint64(n))
-			if err != nil {
-				return w.fail(b, fmt.Errorf("write output stream: %w", err))
-			}
-		}
-		w.ok(b)
+	if w.dead != nil {
+		w.lose(b, "the output stream is closed: "+w.dead.Error())
 		return true
 	}
-	for len(b.buf) > 0 {
+	if w.stream != nil {
+		return w.writeStream(b)
+	}
+	if w.f != nil {
+		w.checkVanished() // before writing more frames into a file that is gone
+	}
+	for b.off < len(b.buf) {
+		if err := w.ensureOpen(); err != nil {
+			return w.fail(err)
+		}
 		chunk, frames := w.fits(b)
 		if _, err := w.f.Write(chunk); err != nil {
 			// Cut off a partly written frame so the file stays a valid Frame Stream.
@@ -193,63 +202,105 @@ func (w *writer) write(b *batch) bool {
 			} else if _, serr := w.f.Seek(w.size, io.SeekStart); serr != nil {
 				w.abandon(fmt.Errorf("seek %s: %w", w.part, serr))
 			}
-			return w.fail(b, fmt.Errorf("write %s: %w", w.part, err))
+			return w.fail(fmt.Errorf("write %s: %w", w.part, err))
 		}
 		w.size += int64(len(chunk))
-		w.n.bytesWritten.Add(uint64(len(chunk)))
-		w.n.framesWritten.Add(uint64(frames))
-		w.unhold(b)
-		b.buf, b.frames = b.buf[len(chunk):], b.frames-frames
+		w.fileFrames += uint64(frames)
+		w.written(frames, len(chunk))
+		b.off += len(chunk)
+		b.frames -= frames
 		if w.cfg.RotateBytes > 0 && w.size >= w.cfg.RotateBytes-int64(len(w.trailer)) {
 			w.rotate("size")
 		}
-		if len(b.buf) > 0 {
-			if err := w.ensureOpen(); err != nil {
-				return w.fail(b, err)
+	}
+	w.ok()
+	return true
+}
+
+// writeStream writes b to the output stream. A stream cannot be rewound: what was written
+// stays written, and a retry goes on from there.
+func (w *writer) writeStream(b *batch) bool {
+	if !w.streamStarted {
+		if _, err := w.stream.Write(w.header); err != nil {
+			return w.streamFailed(b, fmt.Errorf("write START to output stream: %w", err))
+		}
+		w.streamStarted = true
+	}
+	for b.off < len(b.buf) {
+		start := b.off + b.partial
+		n, err := w.stream.Write(b.buf[start:])
+		w.n.bytesWritten.Add(uint64(n))
+		end, frames := start+n, 0
+		if end == len(b.buf) {
+			b.off, frames = end, b.frames
+		}
+		for b.off < end { // the frames now written completely
+			next := b.off + 4 + int(binary.BigEndian.Uint32(b.buf[b.off:]))
+			if next > end {
+				break
 			}
+			b.off = next
+			frames++
+		}
+		b.partial = end - b.off
+		b.frames -= frames
+		w.written(frames, 0)
+		if err != nil {
+			return w.streamFailed(b, fmt.Errorf("write output stream: %w", err))
 		}
 	}
-	w.ok(b)
+	w.ok()
+	return true
+}
+
+// streamFailed handles a failed write to the output stream: a reader that went away (EPIPE)
+// is for good, anything else is retried.
+func (w *writer) streamFailed(b *batch, err error) bool {
+	if !errors.Is(err, syscall.EPIPE) && !errors.Is(err, os.ErrClosed) {
+		return w.fail(err)
+	}
+	w.n.writeErrors.Add(1)
+	w.dead = err
+	w.log.Error("output stream closed by its reader; stopping: frames not yet written are lost", "error", err)
+	select {
+	case w.fatal <- err:
+	default:
+	}
+	w.lose(b, "the output stream is closed: "+err.Error())
 	return true
 }
 
 // fits returns the leading frames of b that fit in the current file under RotateBytes (at
 // least one frame), or all of b without a size limit.
 func (w *writer) fits(b *batch) ([]byte, int) {
+	buf := b.buf[b.off:]
 	if w.cfg.RotateBytes == 0 {
-		return b.buf, b.frames
+		return buf, b.frames
 	}
 	room := w.cfg.RotateBytes - int64(len(w.trailer)) - w.size
 	off, frames := 0, 0
-	for off < len(b.buf) {
-		n := 4 + int(binary.BigEndian.Uint32(b.buf[off:]))
+	for off < len(buf) {
+		n := 4 + int(binary.BigEndian.Uint32(buf[off:]))
 		if frames > 0 && int64(off+n) > room {
 			break
 		}
 		off += n
 		frames++
 	}
-	return b.buf[:off], frames
+	return buf[:off], frames
 }
 
-func (w *writer) ok(b *batch) {
-	w.n.framesWritten.Add(uint64(b.frames))
-	b.frames = 0
-	w.unhold(b)
+func (w *writer) ok() {
 	if w.failing != "" {
 		w.log.Info("output works again", "file", w.part)
 		w.failing = ""
 	}
 }
 
-func (w *writer) fail(b *batch, err error) bool {
+func (w *writer) fail(err error) bool {
 	w.n.writeErrors.Add(1)
-	if w.held != b && !w.gaveUp {
-		w.n.framesHeld.Add(int64(b.frames))
-		w.held = b
-	}
 	if msg := err.Error(); msg != w.failing {
-		w.log.Error("output failed; holding frames and retrying (senders are paused)", "error", err, "frames_held", b.frames, "retry", w.cfg.RetryInterval)
+		w.log.Error("output failed; holding frames and retrying (senders are paused)", "error", err, "frames_held", w.n.framesHeld.Load(), "retry", w.cfg.RetryInterval)
 		w.failing = msg
 	}
 	return false
@@ -263,16 +314,52 @@ func (w *writer) abandon(err error) {
 	w.f = nil
 }
 
-func (w *writer) ensureOpen() error {
-	if w.stream != nil {
-		if !w.streamStarted {
-			if _, err := w.stream.Write(w.header); err != nil {
-				return fmt.Errorf("write START to output stream: %w", err)
-			}
-			w.streamStarted = true
-		}
-		return nil
+// vanished says why the open file is no longer at its path ("" when it is): deleted (a link
+// count of 0, as when its directory is removed), or its path gone or naming another file.
+func (w *writer) vanished() string {
+	fi, err := w.f.Stat()
+	if err != nil {
+		return "" // cannot tell; a write or close reports it
 	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink == 0 {
+		return "the file was deleted (its link count is 0; was its directory removed?)"
+	}
+	pi, err := os.Lstat(w.part)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "its path no longer exists"
+	case err != nil:
+		return ""
+	case !os.SameFile(fi, pi):
+		return "its path names another file now"
+	}
+	return ""
+}
+
+// checkVanished closes the open file if it is no longer at its path: its frames are in no
+// file the collector can finish, so they are counted and logged as lost. The next frames go
+// to a new file (its directory created again).
+func (w *writer) checkVanished() bool {
+	why := w.vanished()
+	if why == "" {
+		return false
+	}
+	w.fileVanished(why)
+	return true
+}
+
+func (w *writer) fileVanished(why string) {
+	w.n.writeErrors.Add(1)
+	w.n.framesLost.Add(w.fileFrames)
+	w.log.Error("output file removed while being written: its frames are lost; the next frames go to a new file",
+		"file", w.part, "why", why, "frames_lost", w.fileFrames)
+	if w.f != nil {
+		_ = w.f.Close() // the file is gone; nothing to save
+		w.f = nil
+	}
+}
+
+func (w *writer) ensureOpen() error {
 	if w.f != nil {
 		return nil
 	}
@@ -291,7 +378,7 @@ func (w *writer) ensureOpen() error {
 		_ = os.Remove(part) // holds no frame
 		return fmt.Errorf("write START to %s: %w", part, err)
 	}
-	w.f, w.part, w.final, w.opened, w.size = f, part, final, now, int64(len(w.header))
+	w.f, w.part, w.final, w.opened, w.size, w.fileFrames = f, part, final, now, int64(len(w.header)), 0
 	w.log.Info("output file opened", "file", part)
 	return nil
 }
@@ -306,14 +393,27 @@ func (w *writer) rotate(why string) {
 }
 
 // closeFile writes STOP, syncs, closes and renames NAME.part to NAME, never replacing a file.
+// A file that holds no frame (every write to it failed) is removed instead: no empty file is
+// published.
 func (w *writer) closeFile() {
+	if w.checkVanished() {
+		return
+	}
 	f, part := w.f, w.part
 	w.f = nil
+	if w.fileFrames == 0 {
+		_ = f.Close() // nothing in it to keep
+		if err := os.Remove(part); err != nil && !errors.Is(err, os.ErrNotExist) {
+			w.log.Error("remove empty output file", "file", part, "error", err)
+		}
+		w.log.Debug("output file removed: no frame was written to it", "file", part)
+		return
+	}
 	if _, err := f.Write(w.trailer); err != nil {
 		_ = f.Truncate(w.size) // best effort: keep the frames, lose only the STOP
 		_ = f.Close()
 		w.n.writeErrors.Add(1)
-		w.log.Error("cannot finish output file; it keeps its .part name", "file", part, "error", err)
+		w.log.Error("cannot finish output file (no STOP); it keeps its .part name", "file", part, "frames", w.fileFrames, "error", err)
 		return
 	}
 	if err := f.Sync(); err != nil {
@@ -332,13 +432,17 @@ func (w *writer) closeFile() {
 	} else {
 		final, err = rename()
 	}
+	if errors.Is(err, os.ErrNotExist) && !exists(part) {
+		w.fileVanished("its path no longer exists")
+		return
+	}
 	if err != nil {
 		w.n.writeErrors.Add(1)
 		w.log.Error("rename finished output file; it keeps its .part name", "file", part, "error", err)
 		return
 	}
 	w.n.filesClosed.Add(1)
-	w.log.Info("output file closed", "file", final, "bytes", w.size+int64(len(w.trailer)))
+	w.log.Info("output file closed", "file", final, "frames", w.fileFrames, "bytes", w.size+int64(len(w.trailer)))
 }
 
 // publish gives part its final name without replacing an existing file (link, then unlink);
@@ -375,7 +479,7 @@ func publishAs(part, final string) error {
 
 func (w *writer) close() {
 	if w.stream != nil {
-		if w.streamStarted {
+		if w.streamStarted && w.dead == nil {
 			if _, err := w.stream.Write(w.trailer); err != nil {
 				w.n.writeErrors.Add(1)
 				w.log.Error("write STOP to output stream", "error", err)
