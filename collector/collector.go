@@ -18,8 +18,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// backlogGrace is how long Serve keeps accepting queued connections when told to stop.
-const backlogGrace = 50 * time.Millisecond
+const (
+	// backlogGrace is how long Serve keeps accepting queued connections when told to stop.
+	backlogGrace = 50 * time.Millisecond
+	// refusedLogEvery is the least time between two "too many connections" warnings of a
+	// listener; the ones in between are counted in the next.
+	refusedLogEvery = 10 * time.Second
+)
 
 // Collector accepts Frame Streams connections and writes their frames to rotated files.
 type Collector struct {
@@ -90,6 +95,14 @@ func (c *Collector) Rotate() {
 	}
 }
 
+// listener is one of the listeners Serve accepts on, with its own connection cap.
+type listener struct {
+	ln       net.Listener
+	open     int       // connections open; c.mu
+	refused  int       // refused since the last warning; c.mu
+	lastWarn time.Time // c.mu
+}
+
 // Serve accepts on every listener until ctx is done, then drains: it closes the listeners,
 // reads what the open connections still send (until STOP, EOF, DrainQuiet of silence or
 // DrainTimeout), writes everything, closes the file with STOP and fsync, and returns.
@@ -124,7 +137,7 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 		accepting.Add(1)
 		go func() {
 			defer accepting.Done()
-			c.acceptLoop(ctx, ln, &handling)
+			c.acceptLoop(ctx, &listener{ln: ln}, &handling)
 		}()
 	}
 	var fatalErr error
@@ -191,29 +204,39 @@ func (c *Collector) drainDeadline() time.Time {
 	return d
 }
 
-func (c *Collector) acceptLoop(ctx context.Context, ln net.Listener, handling *sync.WaitGroup) {
+func (c *Collector) acceptLoop(ctx context.Context, l *listener, handling *sync.WaitGroup) {
 	var backoff time.Duration
+	addr := l.ln.Addr().String()
 	for {
-		nc, err := ln.Accept()
+		nc, err := l.ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return // closed, or the grace period for queued connections is over
 			}
 			// Out of file descriptors and the like: wait and try again, never spin.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			c.log.Error("accept", "listener", ln.Addr().String(), "error", err, "retry", backoff)
+			c.log.Error("accept", "listener", addr, "error", err, "retry", backoff)
 			time.Sleep(backoff)
 			continue
 		}
 		backoff = 0
 		c.mu.Lock()
-		if c.draining.Load() || len(c.conns) >= c.cfg.MaxConns {
+		if c.draining.Load() || l.open >= c.cfg.MaxConns {
+			l.refused++
+			refused, warn := l.refused, time.Since(l.lastWarn) >= refusedLogEvery
+			if warn {
+				l.lastWarn, l.refused = time.Now(), 0
+			}
 			c.mu.Unlock()
 			c.n.reject(ReasonMaxConns)
-			c.log.Warn("connection refused: too many connections", "peer", peerName(nc), "max", c.cfg.MaxConns)
+			if warn {
+				c.log.Warn("connection refused: too many connections on this listener", "listener", addr, "peer", peerName(nc),
+					"max", c.cfg.MaxConns, "refused", refused, "next_warning_in", refusedLogEvery)
+			}
 			_ = nc.Close()
 			continue
 		}
+		l.open++
 		c.conns[nc] = struct{}{}
 		handling.Add(1)
 		c.mu.Unlock()
@@ -222,8 +245,64 @@ func (c *Collector) acceptLoop(ctx context.Context, ln net.Listener, handling *s
 			c.handle(nc)
 			c.mu.Lock()
 			delete(c.conns, nc)
+			l.open--
 			c.mu.Unlock()
 		}()
+	}
+}
+
+// connReader reads a connection for its bufio.Reader and sets the read deadline before each
+// read of the socket, from where the frame loop is: the handshake deadline; FrameTimeout from
+// the first read that finds a frame begun and not finished, until a frame is finished (so any
+// incomplete read times out: a length prefix, an escape, a control frame, a data frame); the
+// idle timeout at a frame boundary; the drain deadline when stopping.
+type connReader struct {
+	c         *Collector
+	nc        net.Conn
+	br        *bufio.Reader
+	st        loopState
+	handshake time.Time // the handshake deadline; zero once it is done
+	seen      uint64    // st.done when partialSince was set
+	since     time.Time // when the current incomplete frame was first waited for
+	deadline  time.Time // the read deadline set last
+	idle      bool      // the read deadline set last is the idle timeout
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	var d, idleFrom time.Time
+	r.idle = false
+	draining := r.c.draining.Load()
+	switch {
+	case !r.handshake.IsZero():
+		d = r.handshake
+	case draining:
+		d = r.c.drainDeadline()
+	case r.st.mid || r.br.Buffered() > 0:
+		if r.since.IsZero() || r.seen != r.st.done {
+			r.since, r.seen = time.Now(), r.st.done
+		}
+		d = r.since.Add(r.c.cfg.FrameTimeout)
+	case r.c.cfg.IdleTimeout > 0:
+		// Setting a deadline costs more than reading the clock: keep one that is still at
+		// least half the idle timeout away, and when it fires early, wait on (below).
+		r.since, r.idle, idleFrom = time.Time{}, true, time.Now()
+		d = r.deadline
+		if d.Sub(idleFrom) < r.c.cfg.IdleTimeout/2 {
+			d = idleFrom.Add(r.c.cfg.IdleTimeout)
+		}
+	default:
+		r.since = time.Time{}
+	}
+	for {
+		if draining || !d.Equal(r.deadline) {
+			_ = r.nc.SetReadDeadline(d) // fails only on a closed connection, which the read reports
+			r.deadline = d
+		}
+		n, err := r.nc.Read(p)
+		if !r.idle || n > 0 || !isTimeout(err) || time.Since(idleFrom) >= r.c.cfg.IdleTimeout || r.c.draining.Load() {
+			return n, err
+		}
+		d = idleFrom.Add(r.c.cfg.IdleTimeout) // nothing since this read began: not idle long enough yet
 	}
 }
 
@@ -235,45 +314,33 @@ func (c *Collector) handle(nc net.Conn) {
 	defer c.n.connsOpen.Add(-1)
 	log := c.log.With("peer", peer)
 
-	_ = nc.SetDeadline(time.Now().Add(c.cfg.HandshakeTimeout))
-	br := bufio.NewReaderSize(nc, c.cfg.ReadBufferSize)
+	handshakeEnd := time.Now().Add(c.cfg.HandshakeTimeout)
+	r := &connReader{c: c, nc: nc, handshake: handshakeEnd}
+	br := bufio.NewReaderSize(r, c.cfg.ReadBufferSize)
+	r.br = br
+	_ = nc.SetWriteDeadline(handshakeEnd)
 	bidi, err := handshake(br, nc, []byte(c.cfg.ContentType))
 	if err != nil {
 		c.closeBad(log, "handshake", err)
 		return
 	}
-	_ = nc.SetDeadline(time.Time{})
-	if c.draining.Load() {
-		_ = nc.SetReadDeadline(c.drainDeadline())
-	}
+	r.handshake = time.Time{}
+	_ = nc.SetWriteDeadline(time.Time{})
 	log.Info("sender connected", "bidirectional", bidi)
 
-	// Deadlines: none while waiting for a new frame, FrameTimeout while a frame is incomplete,
-	// the drain deadline when stopping.
-	timed := false
-	beforeBlock := func(partial bool) {
-		switch {
-		case c.draining.Load():
-			_ = nc.SetReadDeadline(c.drainDeadline())
-			timed = true
-		case partial:
-			_ = nc.SetReadDeadline(time.Now().Add(c.cfg.FrameTimeout))
-			timed = true
-		case timed:
-			_ = nc.SetReadDeadline(time.Time{})
-			timed = false
-		}
-	}
 	put := func(frames []byte, n int) {
 		c.n.framesRead.Add(uint64(n))
 		c.n.bytesRead.Add(uint64(len(frames)))
 		c.n.framesHeld.Add(int64(n))
 		c.sink.put(frames, n)
 	}
-	stop, err := frameLoop(br, c.cfg.MaxFrameSize, put, beforeBlock)
+	stop, err := frameLoop(br, c.cfg.MaxFrameSize, put, &r.st)
 	switch {
 	case err != nil && c.draining.Load() && isTimeout(err):
 		log.Info("connection closed at shutdown (sender idle or drain deadline)")
+	case err != nil && r.idle && isTimeout(err):
+		c.n.reject(ReasonIdle)
+		log.Info("connection closed: the sender sent nothing for the idle timeout", "reason", ReasonIdle, "idle_timeout", c.cfg.IdleTimeout)
 	case err != nil:
 		c.closeBad(log, "frame loop", err)
 	case stop && bidi:
@@ -298,8 +365,11 @@ func (c *Collector) closeBad(log *slog.Logger, stage string, err error) {
 		reason = pe.reason
 	case isTimeout(err):
 		reason = ReasonTimeout
-	case stage == "handshake" && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
-		reason, err = ReasonHandshake, fmt.Errorf("connection closed during the handshake")
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		reason = ReasonTruncated
+	}
+	if stage == "handshake" && reason == ReasonTruncated {
+		reason, err = ReasonHandshake, fmt.Errorf("connection closed during the handshake: %w", err)
 	}
 	c.n.reject(reason)
 	log.Warn("connection closed: bad input", "stage", stage, "reason", reason, "error", err)

@@ -114,7 +114,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		{"garbage", ReasonProtocol, "expected a control frame", []byte("GET / HTTP/1.1\r\n\r\n")},
 		{"wrong content type", ReasonContentType, `offers content types`, controlBytes(readyFrame("protobuf:other.Thing"))},
 		{"oversized frame", ReasonFrameSize, "more than the cap", append(controlBytes(startFrame()), huge[4:]...)},
-		{"stall mid-handshake", ReasonTimeout, "i/o timeout", []byte{0, 0, 0, 0, 0, 0}},
+		{"stall mid-handshake", ReasonTimeout, "timed out inside a control frame", []byte{0, 0, 0, 0, 0, 0}},
 		{"stall mid-frame", ReasonTimeout, "timed out inside a data frame of 256 bytes", append(controlBytes(startFrame()), 0, 0, 1, 0, 'a')},
 		{"stall mid-length", ReasonTimeout, "timed out inside a frame length", append(controlBytes(startFrame()), 0, 0)},
 		{"bad control length", ReasonProtocol, "malformed control frame", []byte{0, 0, 0, 0, 0xff, 0xff, 0, 0}},

@@ -53,7 +53,8 @@ type Config struct {
 	Compress string
 	// ReadBufferSize is the read buffer of each connection, in bytes. Default 262144.
 	ReadBufferSize int
-	// MaxConns caps concurrent connections; more are accepted and closed at once. Default 64.
+	// MaxConns caps the concurrent connections of each listener (a unix socket for named and a
+	// TCP port each have their own); more are accepted and closed at once. Default 64.
 	MaxConns int
 	// MaxFrameSize is the largest data frame accepted, in bytes; a larger length closes the
 	// connection. Default 1 MiB (a DNS message is at most 64 KiB).
@@ -63,6 +64,11 @@ type Config struct {
 	// FrameTimeout: a sender that has sent part of a frame must send the rest within this
 	// long, or its connection is closed. Default 5s.
 	FrameTimeout time.Duration
+	// IdleTimeout: a connection that sends nothing at all for this long (between frames) is
+	// closed, so that idle peers cannot hold every connection slot. A sender that comes back
+	// (named reconnects after fstrm-set-reopen-interval) is served again. Default 1h;
+	// negative: never.
+	IdleTimeout time.Duration
 	// DrainQuiet: when stopping, a connection that sends nothing for this long is closed. Default 1s.
 	DrainQuiet time.Duration
 	// DrainTimeout: when stopping, every connection is closed after this long, and writes that
@@ -87,6 +93,8 @@ const (
 	defaultMaxConns   = 64
 	defaultMaxFrame   = 1 << 20
 	defaultBuffer     = 16 << 20
+	// defaultIdleTimeout is long: named may be quiet for a long time on a quiet network.
+	defaultIdleTimeout = time.Hour
 	// batchSize is the size of the unit in which frames move from connections to the writer.
 	batchSize = 256 << 10
 )
@@ -110,6 +118,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.FrameTimeout == 0 {
 		cfg.FrameTimeout = 5 * time.Second
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = defaultIdleTimeout
 	}
 	if cfg.DrainQuiet == 0 {
 		cfg.DrainQuiet = time.Second

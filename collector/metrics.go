@@ -16,9 +16,10 @@ const (
 	ReasonFrameSize   = "frame_too_large"
 	ReasonProtocol    = "protocol"
 	ReasonTruncated   = "truncated"
+	ReasonIdle        = "idle"
 )
 
-var reasons = []string{ReasonMaxConns, ReasonHandshake, ReasonContentType, ReasonTimeout, ReasonFrameSize, ReasonProtocol, ReasonTruncated}
+var reasons = []string{ReasonMaxConns, ReasonHandshake, ReasonContentType, ReasonTimeout, ReasonFrameSize, ReasonProtocol, ReasonTruncated, ReasonIdle}
 
 // counters are updated with atomics; the hot path touches them once per batch.
 type counters struct {
@@ -32,7 +33,7 @@ type counters struct {
 	framesLost                  atomic.Uint64
 	filesCompressed             atomic.Uint64
 	filesDeleted                atomic.Uint64
-	rejected                    [7]atomic.Uint64 // indexed like reasons
+	rejected                    [8]atomic.Uint64 // indexed like reasons
 }
 
 func (c *counters) reject(reason string) {

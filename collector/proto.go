@@ -27,11 +27,15 @@ func perr(reason, format string, args ...any) error {
 }
 
 // readControl reads one control frame (escape, length, body); the caller has not consumed the
-// escape.
+// escape. A connection that ends (or stalls) inside it gets ReasonTruncated (or
+// ReasonTimeout); nothing at all read is the plain error (io.EOF, a timeout).
 func readControl(br *bufio.Reader) (fs.ControlFrame, error) {
 	var cf fs.ControlFrame
 	hdr, err := br.Peek(4)
 	if err != nil {
+		if len(hdr) > 0 {
+			return cf, truncated(err, "inside a frame length")
+		}
 		return cf, err
 	}
 	if n := binary.BigEndian.Uint32(hdr); n != 0 {
@@ -44,7 +48,7 @@ func readControl(br *bufio.Reader) (fs.ControlFrame, error) {
 		if errors.Is(err, fs.ErrDecode) {
 			return cf, perr(ReasonProtocol, "malformed control frame")
 		}
-		return cf, err
+		return cf, truncated(err, "inside a control frame")
 	}
 	return cf, nil
 }
@@ -113,20 +117,28 @@ type batch struct {
 	partial int // bytes of the frame at off already written (to a stream)
 }
 
+// loopState is where frameLoop is, for the connection's reader to choose its read deadline:
+// mid is true from the first byte of a frame the loop has consumed to its last (a frame whose
+// bytes are only buffered shows as bufio.Reader.Buffered() > 0 instead), and done counts the
+// frames (data and control) finished.
+type loopState struct {
+	mid  bool
+	done uint64
+}
+
 // frameLoop hands the data frames read from br to put, until STOP (nil error, stop true), EOF
 // at a frame boundary (nil error, stop false) or an error. Frames are never decoded: each call
 // of put gets every complete frame that one read brought, as a slice of br's buffer (valid
 // only during the call), exactly as on the wire and in the file (4-byte big-endian length,
 // payload). put may block: that is the backpressure. A frame cut off by an error is not
-// handed on. beforeBlock is called before each read that may block, with partial true when
-// part of a frame is already read (the collector sets read deadlines with it: the frame
-// timeout, or the drain deadline); it may be nil.
-func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), beforeBlock func(partial bool)) (stop bool, err error) {
+// handed on. st (may be nil) is kept up to date for the reader under br.
+func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), st *loopState) (stop bool, err error) {
+	if st == nil {
+		st = &loopState{}
+	}
 	var big []byte
 	for {
-		if beforeBlock != nil {
-			beforeBlock(br.Buffered() > 0)
-		}
+		st.mid = false
 		hdr, err := br.Peek(4)
 		if err != nil {
 			if errors.Is(err, io.EOF) && len(hdr) == 0 {
@@ -139,10 +151,12 @@ func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), b
 		}
 		n := int(binary.BigEndian.Uint32(hdr))
 		if n == 0 {
+			st.mid = true
 			cf, err := readControl(br)
 			if err != nil {
 				return false, err
 			}
+			st.done++
 			if cf.ControlType == fs.CONTROL_STOP {
 				return true, nil
 			}
@@ -155,13 +169,12 @@ func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), b
 			if cap(big) < 4+n {
 				big = make([]byte, 4+n)
 			}
-			if beforeBlock != nil {
-				beforeBlock(true)
-			}
+			st.mid = true
 			if _, err := io.ReadFull(br, big[:4+n]); err != nil {
 				return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))
 			}
 			put(big[:4+n], 1)
+			st.done++
 			continue
 		}
 		// Every complete frame already buffered, starting with this one.
@@ -176,9 +189,6 @@ func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), b
 			frames++
 		}
 		if frames == 0 { // the first frame is not all here yet: wait for the rest of it
-			if beforeBlock != nil {
-				beforeBlock(true)
-			}
 			if _, err := br.Peek(4 + n); err != nil {
 				return false, truncated(err, fmt.Sprintf("inside a data frame of %d bytes", n))
 			}
@@ -188,6 +198,7 @@ func frameLoop(br *bufio.Reader, maxFrame int, put func(frames []byte, n int), b
 		if _, err := br.Discard(off); err != nil {
 			return false, err // cannot happen: off bytes are buffered
 		}
+		st.done += uint64(frames)
 	}
 }
 
