@@ -62,7 +62,7 @@ func options() []*option {
 		{names: []string{"a", "tcp"}, env: "DNSTAP_TCP", usage: "TCP address to read from (with -p)"},
 		{names: []string{"p", "port"}, env: "DNSTAP_PORT", usage: "TCP port to read from (with -a)"},
 		{names: []string{"b", "buffersize"}, env: "DNSTAP_BUFFER_SIZE", def: "262144", usage: "read buffer size of each connection, in bytes"},
-		{names: []string{"c", "maxconns"}, env: "DNSTAP_MAX_CONNS", def: "64", usage: "maximum concurrent connections; more are closed at once"},
+		{names: []string{"c", "maxconns"}, env: "DNSTAP_MAX_CONNS", def: "64", usage: "maximum concurrent connections of each listener; more are closed at once"},
 		{names: []string{"w", "write"}, env: "DNSTAP_WRITE", usage: "output file path (strftime with --gmtime/--localtime); - is stdout"},
 		{names: []string{"s", "split"}, env: "DNSTAP_SPLIT", def: "0", usage: "seconds between rotations, aligned to the clock; 0: never"},
 		{names: []string{"gmtime"}, env: "DNSTAP_GMTIME", isBool: true, def: "false", usage: "filter -w path with strftime (UTC)"},
@@ -79,6 +79,7 @@ func options() []*option {
 		{names: []string{"max-frame-size"}, env: "DNSTAP_MAX_FRAME_SIZE", def: "1M", usage: "largest data frame accepted (bytes, K, M suffix)"},
 		{names: []string{"handshake-timeout"}, env: "DNSTAP_HANDSHAKE_TIMEOUT", def: "5s", usage: "time a sender has to complete the handshake"},
 		{names: []string{"frame-timeout"}, env: "DNSTAP_FRAME_TIMEOUT", def: "5s", usage: "time a sender has to finish a frame it has started"},
+		{names: []string{"idle-timeout"}, env: "DNSTAP_IDLE_TIMEOUT", def: "1h", usage: "close a connection that sends nothing for this long (named reconnects); 0: never"},
 		{names: []string{"drain-timeout"}, env: "DNSTAP_DRAIN_TIMEOUT", def: "5s", usage: "on SIGTERM, longest wait for senders and for a failing output"},
 		{names: []string{"drain-quiet"}, env: "DNSTAP_DRAIN_QUIET", def: "1s", usage: "on SIGTERM, close a connection silent for this long"},
 		{names: []string{"buffer"}, env: "DNSTAP_BUFFER", def: "16M", usage: "memory for frames read but not yet written; when full, reading stops"},
@@ -237,6 +238,9 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 		s.socket.Mode = fs.FileMode(mode)
 	}
 	s.socket.Owner, s.socket.Group = one("socket-owner"), one("socket-group")
+	if err := s.socket.Check(); err != nil {
+		errs = append(errs, fmt.Errorf("--socket-owner/--socket-group: %w", err))
+	}
 	s.systemd = boolean("systemd-socket")
 	c.RotateBytes = size("rotate-size")
 	c.KeepFiles = int(size("keep-files"))
@@ -251,6 +255,12 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 	c.MaxFrameSize = int(size("max-frame-size"))
 	c.HandshakeTimeout = duration("handshake-timeout")
 	c.FrameTimeout = duration("frame-timeout")
+	switch c.IdleTimeout = duration("idle-timeout"); {
+	case c.IdleTimeout == 0:
+		c.IdleTimeout = -1 // never
+	case c.IdleTimeout < 0:
+		errs = append(errs, fmt.Errorf("--idle-timeout: %v, must not be negative", c.IdleTimeout))
+	}
 	c.DrainTimeout = duration("drain-timeout")
 	c.DrainQuiet = duration("drain-quiet")
 	c.BufferBytes = size("buffer")

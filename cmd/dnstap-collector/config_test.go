@@ -58,13 +58,29 @@ func TestResolve(t *testing.T) {
 		},
 		{
 			name: "systemd socket from env",
-			env:  map[string]string{"DNSTAP_SYSTEMD_SOCKET": "true", "DNSTAP_WRITE": "/tmp/x", "DNSTAP_SOCKET_GROUP": "bind"},
+			env:  map[string]string{"DNSTAP_SYSTEMD_SOCKET": "true", "DNSTAP_WRITE": "/tmp/x", "DNSTAP_SOCKET_GROUP": "root"},
 			check: func(t *testing.T, s settings) {
-				if !s.systemd || s.socket.Group != "bind" {
+				if !s.systemd || s.socket.Group != "root" {
 					t.Errorf("%+v", s)
 				}
 			},
 		},
+		{
+			name: "idle timeout: default, and 0 for never",
+			args: strings.Fields("-w /x"),
+			check: func(t *testing.T, s settings) {
+				if s.cfg.IdleTimeout != time.Hour {
+					t.Errorf("idle timeout %v, want 1h", s.cfg.IdleTimeout)
+				}
+				if s, _ := resolve(strings.Fields("-w /x --idle-timeout 0"), env(nil), &bytes.Buffer{}); s.cfg.IdleTimeout >= 0 {
+					t.Errorf("--idle-timeout 0: %v, want never (negative)", s.cfg.IdleTimeout)
+				}
+			},
+		},
+		{name: "negative idle timeout", args: strings.Fields("-w /x --idle-timeout -1s"), wantErr: "--idle-timeout: -1s, must not be negative"},
+		{name: "unknown socket group", args: strings.Fields("-w /x -u /tmp/s --socket-group no-such-group-dnstapkit"), wantErr: `--socket-owner/--socket-group: socket group "no-such-group-dnstapkit"`},
+		{name: "unknown socket owner", env: map[string]string{"DNSTAP_WRITE": "/x", "DNSTAP_SOCKET_OWNER": "no-such-user-dnstapkit"}, wantErr: `socket owner "no-such-user-dnstapkit"`},
+		{name: "buffer smaller than a frame", args: strings.Fields("-w /x --buffer 1M --max-frame-size 2M"), wantErr: "buffer: 1048576 bytes, must be at least 2097156"},
 		{name: "no output", args: []string{"-u", "/tmp/s"}, wantErr: "output: no output path (fstrm_capture -w)"},
 		{name: "split not a number", args: strings.Fields("-w /x -s soon"), wantErr: `-s: "soon" is not a number of seconds`},
 		{name: "gmtime and localtime", args: strings.Fields("-w /x --gmtime --localtime"), wantErr: "--gmtime and --localtime exclude each other"},
@@ -108,5 +124,21 @@ func TestHelpListsFstrmCaptureFlags(t *testing.T) {
 	}
 	if code := run([]string{"-s", "x"}, env(nil), &out, &errOut); code != exitUsage {
 		t.Errorf("bad flag: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// TestUnknownSocketOwnerOrGroupExits2: an owner or group that does not exist is a
+// configuration error (exit 2), found before anything listens.
+func TestUnknownSocketOwnerOrGroupExits2(t *testing.T) {
+	for _, flag := range []string{"--socket-group", "--socket-owner"} {
+		dir := t.TempDir()
+		var out, errOut bytes.Buffer
+		args := []string{"-u", dir + "/s", "-w", dir + "/o.fstrm", flag, "no-such-name-dnstapkit"}
+		if code := run(args, env(nil), &out, &errOut); code != exitUsage {
+			t.Errorf("%s no-such-name-dnstapkit: exit %d, want %d\n%s", flag, code, exitUsage, errOut.String())
+		}
+		if !strings.Contains(errOut.String(), `"no-such-name-dnstapkit"`) {
+			t.Errorf("%s: the error does not name the value:\n%s", flag, errOut.String())
+		}
 	}
 }

@@ -65,11 +65,19 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		log.Error("config", "error", err)
 		return exitUsage
 	}
+	if err := c.CheckOutput(); err != nil {
+		log.Error("output", "error", err, "hint", outputHint(err, getenv))
+		return exitFailed
+	}
+	// A reader of -w - that goes away must not kill the process with SIGPIPE: the write fails
+	// with EPIPE instead, and the collector counts what it loses, cleans up and exits 1.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	lns, err := listeners(s, getenv)
 	if err != nil {
 		log.Error("listen", "error", err)
 		return exitFailed
 	}
+	defer closeAll(lns) // on an early return; Serve closes them otherwise (closing twice is harmless)
 	for _, ln := range lns {
 		log.Info("listening", "addr", ln.Addr().String(), "net", ln.Addr().Network())
 	}
@@ -112,8 +120,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 				return exitFailed
 			}
 			return exitOK
-		case err := <-done: // only when Serve fails early
-			log.Error("serve", "error", err)
+		case err := <-done: // the output failed for good, or Serve could not start
+			log.Error("stopped", "error", err)
 			return exitFailed
 		case <-status.C:
 			notify(log, "STATUS="+c.Stats().String())
@@ -150,16 +158,31 @@ func orDev(s string) string {
 	return s
 }
 
+// outputHint tells what to change when the output directory is not writable at start.
+func outputHint(err error, getenv func(string) string) string {
+	systemd := getenv("INVOCATION_ID") != ""
+	switch {
+	case errors.Is(err, syscall.EROFS) && systemd:
+		return "the directory is read-only for this service: dnstap-collector.service may write only below its ReadWritePaths= (/var/log/dnstap as shipped); add the directory there (systemctl edit dnstap-collector.service: [Service] ReadWritePaths=DIR) or point DNSTAP_WRITE below it"
+	case errors.Is(err, syscall.EROFS):
+		return "the file system is read-only here: choose another -w/DNSTAP_WRITE"
+	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
+		return fmt.Sprintf("uid %d may not create files there: change the directory's owner or mode, or -w/DNSTAP_WRITE", os.Geteuid())
+	}
+	return "check -w/DNSTAP_WRITE"
+}
+
+func closeAll(lns []net.Listener) {
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+}
+
 // listeners opens the -u sockets, the TCP address and the sockets systemd passed. Activation is
 // used when asked (--systemd-socket) or when LISTEN_PID names this process; then at least one
 // socket must have been passed.
 func listeners(s settings, getenv func(string) string) ([]net.Listener, error) {
 	var lns []net.Listener
-	closeAll := func() {
-		for _, ln := range lns {
-			_ = ln.Close()
-		}
-	}
 	if s.systemd || getenv("LISTEN_PID") == fmt.Sprint(os.Getpid()) {
 		files := activation.Files(true)
 		if len(files) == 0 {
@@ -169,7 +192,7 @@ func listeners(s settings, getenv func(string) string) ([]net.Listener, error) {
 			ln, err := net.FileListener(f)
 			_ = f.Close() // net.FileListener dups it
 			if err != nil {
-				closeAll()
+				closeAll(lns)
 				return nil, fmt.Errorf("socket activation: fd %d (%s) is not a listening stream socket: %w", f.Fd(), f.Name(), err)
 			}
 			lns = append(lns, ln)
@@ -178,7 +201,7 @@ func listeners(s settings, getenv func(string) string) ([]net.Listener, error) {
 	for _, u := range s.units {
 		ln, err := collector.ListenUnix(u, s.socket)
 		if err != nil {
-			closeAll()
+			closeAll(lns)
 			return nil, err
 		}
 		lns = append(lns, ln)
@@ -186,7 +209,7 @@ func listeners(s settings, getenv func(string) string) ([]net.Listener, error) {
 	if s.tcp != "" {
 		ln, err := collector.ListenTCP(s.tcp)
 		if err != nil {
-			closeAll()
+			closeAll(lns)
 			return nil, err
 		}
 		lns = append(lns, ln)
