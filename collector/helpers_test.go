@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	fs "github.com/farsightsec/golang-framestream"
+
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
 var ctDnstap = []byte(DefaultContentType)
@@ -233,3 +236,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func readAll(p string) ([]byte, error) { return os.ReadFile(p) }
+
+// fstrmReplay sends capture to the unix socket sock with Debian's fstrm_replay.
+func fstrmReplay(t *testing.T, sock, capture string) {
+	t.Helper()
+	replay := testenv.LookPath(t, "fstrm_replay", "fstrm-bin")
+	if out, err := exec.Command(replay, "-t", DefaultContentType, "-u", sock, "-r", capture).CombinedOutput(); err != nil {
+		t.Fatalf("fstrm_replay -u %s -r %s: %v\n%s", sock, capture, err, out)
+	}
+}

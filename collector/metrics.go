@@ -119,7 +119,7 @@ func (s Stats) WritePrometheus(w io.Writer) error {
 			return fmt.Errorf("write metrics: %w", err)
 		}
 	}
-	if _, err := fmt.Fprintf(w, "# HELP dnstap_collector_connections_rejected_total Connections refused or closed on bad input, by reason.\n# TYPE dnstap_collector_connections_rejected_total counter\n"); err != nil {
+	if _, err := fmt.Fprintf(w, "# HELP dnstap_collector_connections_rejected_total Connections refused, or closed on bad input or idleness, by reason.\n# TYPE dnstap_collector_connections_rejected_total counter\n"); err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
 	for _, r := range reasons {

@@ -105,20 +105,27 @@ func TestFstrmReplayTwoSenders(t *testing.T) {
 	}
 }
 
-// TestNamedRestartCollector runs a real named that logs to the collector, restarts the
-// collector while named runs, and checks that queries before and after are captured.
-func TestNamedRestartCollector(t *testing.T) {
+// namedSetup finds named and dig (skipping with -short) and makes a short work directory
+// (unix socket paths are limited) with the path of the dnstap socket in it.
+func namedSetup(t *testing.T) (named, dig, work, sock string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("runs named")
 	}
-	named := testenv.LookPath(t, "named", "bind9")
-	dig := testenv.LookPath(t, "dig", "bind9-dnsutils")
+	named = testenv.LookPath(t, "named", "bind9")
+	dig = testenv.LookPath(t, "dig", "bind9-dnsutils")
 	work, err := os.MkdirTemp("", "dcn")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer os.RemoveAll(work)
-	sock := filepath.Join(work, "dnstap.sock")
+	t.Cleanup(func() { os.RemoveAll(work) })
+	return named, dig, work, filepath.Join(work, "dnstap.sock")
+}
+
+// TestNamedRestartCollector runs a real named that logs to the collector, restarts the
+// collector while named runs, and checks that queries before and after are captured.
+func TestNamedRestartCollector(t *testing.T) {
+	named, dig, work, sock := namedSetup(t)
 	outDir := filepath.Join(work, "out")
 	cfg := Config{Output: filepath.Join(outDir, "named-%Y%m%d.fstrm"), TimeNames: NamesUTC}
 
@@ -208,17 +215,7 @@ func TestNamedRestartCollector(t *testing.T) {
 // sends on the closed connection before it notices is lost on named's side (it counts it in
 // its dnstap drop counter); the test logs which queries that was.
 func TestNamedIdleTimeout(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs named")
-	}
-	named := testenv.LookPath(t, "named", "bind9")
-	dig := testenv.LookPath(t, "dig", "bind9-dnsutils")
-	work, err := os.MkdirTemp("", "dci")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(work)
-	sock := filepath.Join(work, "dnstap.sock")
+	named, dig, work, sock := namedSetup(t)
 	outDir := filepath.Join(work, "out")
 	ln, err := ListenUnix(sock, SocketOptions{Mode: 0o660})
 	if err != nil {

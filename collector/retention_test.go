@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
-
-	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
 // bystander is a file retention must never touch: a regular file with content, a directory
@@ -98,7 +95,6 @@ func readClosed(t *testing.T, p string) []byte {
 // never the newest (even when it alone exceeds the size limit, with a warning), and every file
 // kept must be read by BIND's dnstap-read.
 func TestRetentionOnlyItsOwnClosedFiles(t *testing.T) {
-	replay := testenv.LookPath(t, "fstrm_replay", "fstrm-bin")
 	work := t.TempDir()
 	capture := filepath.Join(work, "in.fstrm")
 	const n = 3000
@@ -171,9 +167,7 @@ func TestRetentionOnlyItsOwnClosedFiles(t *testing.T) {
 			sock, ln := unixListener(t)
 			r := start(t, Config{Output: filepath.Join(dir, tc.template), TimeNames: tc.names, RotateBytes: 20000,
 				KeepFiles: tc.keepFiles, KeepBytes: tc.keepBytes, Compress: tc.compress}, ln)
-			if out, err := exec.Command(replay, "-t", DefaultContentType, "-u", sock, "-r", capture).CombinedOutput(); err != nil {
-				t.Fatalf("fstrm_replay: %v\n%s", err, out)
-			}
+			fstrmReplay(t, sock, capture)
 			waitFor(t, "every frame written", func() bool { return r.c.Stats().FramesWritten == n })
 			if err := r.stop(); err != nil {
 				t.Fatal(err)

@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
 // TestIncompleteReadsTimeOut: a sender that stalls after any part of a frame, even one that
@@ -100,7 +97,6 @@ func handshaken(t *testing.T, network, addr string) net.Conn {
 // handshake and then idle: named, on the unix socket, must still be served (each listener
 // has its own cap), and the refusals are logged once, not once a connection.
 func TestIdleTCPPeersCannotLockOutUnix(t *testing.T) {
-	replay := testenv.LookPath(t, "fstrm_replay", "fstrm-bin")
 	sock, uln := unixListener(t)
 	tln, err := ListenTCP("127.0.0.1:0")
 	if err != nil {
@@ -116,9 +112,7 @@ func TestIdleTCPPeersCannotLockOutUnix(t *testing.T) {
 	refuse(t, "tcp", tln.Addr().String(), 1)
 	capture := filepath.Join(t.TempDir(), "in.fstrm")
 	want := makeCapture(t, capture, 1000)
-	if out, err := exec.Command(replay, "-t", DefaultContentType, "-u", sock, "-r", capture).CombinedOutput(); err != nil {
-		t.Fatalf("fstrm_replay on the unix socket, with the TCP listener full: %v\n%s", err, out)
-	}
+	fstrmReplay(t, sock, capture) // with the TCP listener full
 	waitFor(t, "the unix sender's frames", func() bool { return r.c.Stats().FramesWritten == 1000 })
 	if err := r.stop(); err != nil {
 		t.Fatal(err)
