@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,6 +142,25 @@ func TestUnknownSocketOwnerOrGroupExits2(t *testing.T) {
 		}
 		if !strings.Contains(errOut.String(), `"no-such-name-dnstapkit"`) {
 			t.Errorf("%s: the error does not name the value:\n%s", flag, errOut.String())
+		}
+	}
+}
+
+func TestOutputHint(t *testing.T) {
+	systemd := env(map[string]string{"INVOCATION_ID": "x"})
+	tests := []struct {
+		err    error
+		getenv func(string) string
+		want   string
+	}{
+		{fmt.Errorf("mkdir /srv/x: %w", syscall.EROFS), systemd, "the directory is read-only for this process; dnstap-collector.service may write only below its ReadWritePaths="},
+		{fmt.Errorf("access: %w", syscall.EACCES), systemd, "may not create files there; dnstap-collector.service may write only below its ReadWritePaths="},
+		{fmt.Errorf("access: %w", syscall.EACCES), env(nil), "may not create files there: give the directory to this user"},
+		{errors.New("other"), systemd, "check -w/DNSTAP_WRITE"},
+	}
+	for _, tc := range tests {
+		if got := outputHint(tc.err, tc.getenv); !strings.Contains(got, tc.want) {
+			t.Errorf("outputHint(%v) = %q, want it to hold %q", tc.err, got, tc.want)
 		}
 	}
 }

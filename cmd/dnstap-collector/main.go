@@ -159,17 +159,25 @@ func orDev(s string) string {
 }
 
 // outputHint tells what to change when the output directory is not writable at start.
+// Under systemd (INVOCATION_ID is set) the directory must also be in the unit's
+// ReadWritePaths=: ProtectSystem=strict makes everything else read-only, and a directory the
+// service's user may not write gives EACCES before EROFS.
 func outputHint(err error, getenv func(string) string) string {
-	systemd := getenv("INVOCATION_ID") != ""
+	var why string
 	switch {
-	case errors.Is(err, syscall.EROFS) && systemd:
-		return "the directory is read-only for this service: dnstap-collector.service may write only below its ReadWritePaths= (/var/log/dnstap as shipped); add the directory there (systemctl edit dnstap-collector.service: [Service] ReadWritePaths=DIR) or point DNSTAP_WRITE below it"
 	case errors.Is(err, syscall.EROFS):
-		return "the file system is read-only here: choose another -w/DNSTAP_WRITE"
+		why = "the directory is read-only for this process"
 	case errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
-		return fmt.Sprintf("uid %d may not create files there: change the directory's owner or mode, or -w/DNSTAP_WRITE", os.Geteuid())
+		why = fmt.Sprintf("uid %d may not create files there", os.Geteuid())
+	default:
+		return "check -w/DNSTAP_WRITE"
 	}
-	return "check -w/DNSTAP_WRITE"
+	if getenv("INVOCATION_ID") != "" {
+		return why + "; dnstap-collector.service may write only below its ReadWritePaths= (/var/log/dnstap as shipped): " +
+			"add the directory there (systemctl edit dnstap-collector.service: [Service] ReadWritePaths=DIR) and let the service's user write it, " +
+			"or point DNSTAP_WRITE below /var/log/dnstap"
+	}
+	return why + ": give the directory to this user, or choose another -w/DNSTAP_WRITE"
 }
 
 func closeAll(lns []net.Listener) {
