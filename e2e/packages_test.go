@@ -211,7 +211,11 @@ func TestPackagesLifecycle(t *testing.T) {
 					c.want("stat -c '%a %U %G' "+path, want)
 				}
 				c.want("getent passwd dnstap | cut -d: -f6,7", "/nonexistent:/usr/sbin/nologin")
-				c.want("id -nG dnstap | tr ' ' '\\n' | sort | tr '\\n' ' '", "bind dnstap")
+				// In no other group: systemd makes the socket (group bind) and passes it in;
+				// group bind would let the collector read /etc/bind/rndc.key.
+				c.want("id -nG dnstap", "dnstap")
+				c.want("getent group bind >/dev/null && echo bind", "bind")
+				c.want("cat /var/lib/dnstap-collector/created", "user:dnstap\ngroup:dnstap\ngroup:bind")
 				c.want("dpkg-query -W -f '${Conffiles}' dnstap-collector | awk '{print $1}'", "/etc/default/dnstap-collector")
 				c.sh("dnstap-collector --version && dnstap-reader --version")
 			})
@@ -239,7 +243,8 @@ func TestPackagesLifecycle(t *testing.T) {
 				c.sh("dpkg -P dnstap-collector dnstap-reader")
 				c.want("dpkg-query -W -f '${Status}' dnstap-collector 2>&1 | grep -c 'not-installed\\|no packages'", "1")
 				c.want("test -e /etc/default/dnstap-collector || echo gone", "gone")
-				c.want("getent passwd dnstap || getent group dnstap || echo gone", "gone")
+				c.want("getent passwd dnstap || getent group dnstap || getent group bind || echo gone", "gone")
+				c.want("test -e /var/lib/dnstap-collector || echo gone", "gone")
 				c.want("test -e /etc/systemd/system/sockets.target.wants/dnstap-collector.socket || echo gone", "gone")
 				c.want("stat -c '%a %U %G' /var/log/dnstap && cat /var/log/dnstap/dnstap-1.fstrm", "700 root root\nframes")
 			})
@@ -250,6 +255,30 @@ func TestPackagesLifecycle(t *testing.T) {
 				c.want("stat -c '%a %U %G' /var/log/dnstap", "750 dnstap dnstap")
 				c.sh("DNSTAP_PURGE_LOGS=yes dpkg -P dnstap-collector")
 				c.want("test -e /var/log/dnstap || echo gone", "gone")
+			})
+
+			t.Run("accounts that existed before are neither changed nor removed", func(t *testing.T) {
+				c := &pkgContainer{c.DockerContainer, t}
+				c.sh("getent group bind >/dev/null || groupadd --system bind; groupadd --system dnstap && useradd --system -g dnstap -d /srv/dnstap -s /bin/sh -c admin dnstap")
+				before := c.sh("getent passwd dnstap; getent group dnstap bind")
+				c.sh("dpkg -i /debs/dnstap-collector_" + pkgNew + "_amd64.deb")
+				c.want("id -nG dnstap", "dnstap")
+				c.want("getent passwd dnstap; getent group dnstap bind", before)
+				c.want("cat /var/lib/dnstap-collector/created 2>/dev/null | wc -l", "0")
+				c.sh("dpkg -P dnstap-collector")
+				c.want("getent passwd dnstap; getent group dnstap bind", before)
+				c.sh("userdel dnstap; groupdel bind; getent group dnstap && groupdel dnstap || true")
+			})
+
+			t.Run("group bind adopted by BIND is kept", func(t *testing.T) {
+				c := &pkgContainer{c.DockerContainer, t}
+				c.sh("dpkg -i /debs/dnstap-collector_" + pkgNew + "_amd64.deb")
+				c.want("cat /var/lib/dnstap-collector/created", "user:dnstap\ngroup:dnstap\ngroup:bind")
+				// What bind9's postinst does with an existing group bind.
+				c.sh("useradd --system -g bind -d /var/cache/bind -s /usr/sbin/nologin bind")
+				c.sh("dpkg -P dnstap-collector")
+				c.want("getent passwd dnstap || getent group dnstap || echo gone", "gone")
+				c.want("getent group bind | cut -d: -f1; id -gn bind", "bind\nbind")
 			})
 		})
 	}
@@ -309,6 +338,9 @@ func TestPackagesSystemd(t *testing.T) {
 			c.sh(query)
 			c.eventually("systemctl is-active dnstap-collector.service")
 			c.want("stat -c %U /proc/$(systemctl show -p MainPID --value dnstap-collector.service)", "dnstap")
+			// The socket works without dnstap in group bind, which could read rndc.key.
+			c.want("id -nG dnstap", "dnstap")
+			c.want("test -f /etc/bind/rndc.key && ! runuser -u dnstap -- cat /etc/bind/rndc.key 2>/dev/null && echo unreadable", "unreadable")
 			part := c.eventually("f=$(ls /var/log/dnstap/*.fstrm.part) && [ -s \"$f\" ] && echo $f")
 
 			t.Run("reload rotates", func(t *testing.T) {
@@ -355,6 +387,24 @@ func TestPackagesSystemd(t *testing.T) {
 				c.want("systemctl is-active dnstap-collector.socket", "inactive")
 				c.sh("systemctl start named")
 				c.want("systemctl is-active dnstap-collector.socket", "active")
+				c.sh(query)
+				c.eventually("systemctl is-active dnstap-collector.service")
+			})
+
+			t.Run("an output it cannot write fails the start, naming ReadWritePaths=", func(t *testing.T) {
+				c := &pkgContainer{c.DockerContainer, t}
+				// /srv/dnstap, made by root as an admin would: outside ReadWritePaths= and not
+				// writable by dnstap. (Where systemd can make mount namespaces, the sandbox makes it
+				// read-only too; in this container it cannot, and the unit runs without it.)
+				c.sh("cp /etc/default/dnstap-collector /root/dnstap-collector.default && mkdir -p /srv/dnstap && " +
+					"sed -i 's|^DNSTAP_WRITE=.*|DNSTAP_WRITE=/srv/dnstap/x-%Y%m%d.fstrm|' /etc/default/dnstap-collector && systemctl stop dnstap-collector.service")
+				if code, out := c.exec("systemctl start dnstap-collector.service"); code == 0 {
+					t.Errorf("the service started with an output it cannot write:\n%s", out)
+				}
+				c.eventually("journalctl --no-pager -u dnstap-collector.service | grep -F 'output directory /srv/dnstap is not writable' | grep -F 'ReadWritePaths='")
+				c.want("ls -A /srv/dnstap | wc -l", "0")
+				c.sh("cp /root/dnstap-collector.default /etc/default/dnstap-collector && systemctl stop dnstap-collector.service; " +
+					"systemctl reset-failed dnstap-collector.service dnstap-collector.socket; systemctl restart dnstap-collector.socket")
 				c.sh(query)
 				c.eventually("systemctl is-active dnstap-collector.service")
 			})
