@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,8 +35,8 @@ type Collector struct {
 	tmpl *Template
 	n    counters
 
-	sink   *sink
 	rotate chan struct{}
+	outs   atomic.Pointer[outputs] // set by Serve
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
@@ -53,11 +55,12 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Collector{cfg: cfg, log: log, conns: map[net.Conn]struct{}{},
-		sink:   newSink(cfg.BufferBytes),
 		rotate: make(chan struct{}, 1),
 	}
 	if cfg.Output != "-" {
-		t, err := NewTemplate(cfg.Output, cfg.TimeNames)
+		// With %{identity}, each sender's output has a template of its own (outputs.get):
+		// this one checks the template, and names a sender without an identity.
+		t, err := NewTemplate(withIdentity(cfg.Output, unknownIdentity), cfg.TimeNames)
 		if err != nil {
 			return nil, fmt.Errorf("collector config: %w", err)
 		}
@@ -78,6 +81,9 @@ func (c *Collector) CheckOutput() error {
 		return nil
 	}
 	dir := c.tmpl.Dir(c.cfg.Now())
+	if hasIdentity(c.cfg.Output) { // the directory the senders' directories go in
+		dir = filepath.Dir(c.cfg.Output[:strings.Index(c.cfg.Output, IdentityVar)] + "x")
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("output directory %s: %w", dir, err)
 	}
@@ -117,19 +123,22 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 	if len(lns) == 0 {
 		return errors.New("collector: no listener")
 	}
-	var arch *archiver
-	if c.tmpl != nil {
-		arch = newArchiver(c.cfg, c.log, &c.n, c.tmpl)
-		arch.recover(c.tmpl.Dir(c.cfg.Now())) // before the writer opens a file there
-		go arch.run()
-	}
 	giveUp, connsDone := make(chan struct{}), make(chan struct{})
 	fatal := make(chan error, 1)
-	w := newWriter(c.cfg, c.log, &c.n, c.tmpl, arch, fatal)
-	writerDone := make(chan struct{})
+	outs := newOutputs(c, connsDone, giveUp, fatal)
+	c.outs.Store(outs)
+	if !hasIdentity(c.cfg.Output) {
+		outs.get("") // the one output, started at once
+	}
 	go func() {
-		defer close(writerDone)
-		w.run(c.sink, connsDone, giveUp, c.rotate)
+		for {
+			select {
+			case <-c.rotate:
+				outs.rotateAll()
+			case <-connsDone:
+				return
+			}
+		}
 	}()
 
 	var accepting, handling sync.WaitGroup
@@ -179,11 +188,7 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 
 	handling.Wait()
 	close(connsDone)
-	<-writerDone
-	if arch != nil {
-		close(arch.queue)
-		<-arch.done
-	}
+	outs.wait()
 	st := c.Stats()
 	c.log.Info("stopped", "stats", st.String())
 	switch {
@@ -315,6 +320,16 @@ func (c *Collector) handle(nc net.Conn) {
 	log := c.log.With("peer", peer)
 
 	handshakeEnd := time.Now().Add(c.cfg.HandshakeTimeout)
+	_ = nc.SetDeadline(handshakeEnd)
+	identity, err := c.tlsHandshake(nc)
+	if err != nil {
+		c.n.reject(ReasonTLS)
+		log.Warn("connection refused: TLS handshake failed", "reason", ReasonTLS, "error", err)
+		return
+	}
+	if identity != "" {
+		log = log.With("cert", identity)
+	}
 	r := &connReader{c: c, nc: nc, handshake: handshakeEnd}
 	br := bufio.NewReaderSize(r, c.cfg.ReadBufferSize)
 	r.br = br
@@ -328,11 +343,15 @@ func (c *Collector) handle(nc net.Conn) {
 	_ = nc.SetWriteDeadline(time.Time{})
 	log.Info("sender connected", "bidirectional", bidi)
 
+	out, lastSeq := c.outputOf(identity, nil), uint64(0)
 	put := func(frames []byte, n int) {
 		c.n.framesRead.Add(uint64(n))
 		c.n.bytesRead.Add(uint64(len(frames)))
 		c.n.framesHeld.Add(int64(n))
-		c.sink.put(frames, n)
+		if out == nil { // the first frame names the sender (dnstap identity field)
+			out = c.outputOf(identity, frames)
+		}
+		lastSeq = out.sink.put(frames, n)
 	}
 	stop, err := frameLoop(br, c.cfg.MaxFrameSize, put, &r.st)
 	switch {
@@ -344,6 +363,13 @@ func (c *Collector) handle(nc net.Conn) {
 	case err != nil:
 		c.closeBad(log, "frame loop", err)
 	case stop && bidi:
+		// FINISH is the acknowledgement: only once the frames are written and fsync'd.
+		if out != nil {
+			if err := out.waitDurable(lastSeq); err != nil {
+				log.Warn("sender stopped (STOP); FINISH withheld, the sender must send again", "error", err)
+				return
+			}
+		}
 		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
 		finish := fs.ControlFrame{ControlType: fs.CONTROL_FINISH}
 		if err := finish.Encode(nc); err != nil {

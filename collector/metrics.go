@@ -17,9 +17,10 @@ const (
 	ReasonProtocol    = "protocol"
 	ReasonTruncated   = "truncated"
 	ReasonIdle        = "idle"
+	ReasonTLS         = "tls" // TLS handshake failed: wrong CA, no or expired client certificate, not TLS
 )
 
-var reasons = []string{ReasonMaxConns, ReasonHandshake, ReasonContentType, ReasonTimeout, ReasonFrameSize, ReasonProtocol, ReasonTruncated, ReasonIdle}
+var reasons = []string{ReasonMaxConns, ReasonHandshake, ReasonContentType, ReasonTimeout, ReasonFrameSize, ReasonProtocol, ReasonTruncated, ReasonIdle, ReasonTLS}
 
 // counters are updated with atomics; the hot path touches them once per batch.
 type counters struct {
@@ -33,7 +34,7 @@ type counters struct {
 	framesLost                  atomic.Uint64
 	filesCompressed             atomic.Uint64
 	filesDeleted                atomic.Uint64
-	rejected                    [8]atomic.Uint64 // indexed like reasons
+	rejected                    [9]atomic.Uint64 // indexed like reasons
 }
 
 func (c *counters) reject(reason string) {
@@ -71,7 +72,7 @@ func (c *Collector) Stats() Stats {
 		FramesWritten: c.n.framesWritten.Load(), BytesWritten: c.n.bytesWritten.Load(),
 		ConnsOpen: c.n.connsOpen.Load(), ConnsTotal: c.n.connsTotal.Load(),
 		FilesClosed: c.n.filesClosed.Load(), Rotations: c.n.rotations.Load(),
-		WriteErrors: c.n.writeErrors.Load(), FramesHeld: c.n.framesHeld.Load(), BytesHeld: c.sink.heldBytes(),
+		WriteErrors: c.n.writeErrors.Load(), FramesHeld: c.n.framesHeld.Load(), BytesHeld: c.outs.Load().heldBytes(),
 		FramesLost: c.n.framesLost.Load(), FilesCompressed: c.n.filesCompressed.Load(),
 		FilesDeleted: c.n.filesDeleted.Load(), Rejected: map[string]uint64{},
 	}

@@ -97,13 +97,16 @@ func TestOutputNeverRecovers(t *testing.T) {
 	}
 	sock, ln := unixListener(t)
 	r := start(t, Config{Output: filepath.Join(dir, "cap.fstrm"), RetryInterval: 50 * time.Millisecond, DrainTimeout: 500 * time.Millisecond}, ln)
-	if err := send("unix", sock, true, 3, 10); err != nil {
-		t.Fatal(err)
-	}
+	errc := make(chan error, 1)
+	go func() { errc <- send("unix", sock, true, 3, 10) }()
 	waitFor(t, "held frames", func() bool { return r.c.Stats().FramesHeld == 10 })
 	err := r.stop()
 	if err == nil || !strings.Contains(err.Error(), "10 frames read were lost") {
 		t.Fatalf("Serve: %v", err)
+	}
+	// The sender sent STOP: it must not get FINISH for frames that were never written.
+	if err := <-errc; err == nil {
+		t.Error("the sender got FINISH for frames the collector lost")
 	}
 	if st := r.c.Stats(); st.FramesLost != 10 || st.FramesHeld != 0 {
 		t.Errorf("stats %v", st)

@@ -111,10 +111,11 @@ func handshake(br *bufio.Reader, w io.Writer, ct []byte) (bool, error) {
 // (4-byte big-endian length, then the payload), from a connection to the writer.
 type batch struct {
 	buf     []byte
-	frames  int // frames in buf[off:]
-	size    int // bytes counted against the sink's limit
-	off     int // bytes of buf written: a frame boundary
-	partial int // bytes of the frame at off already written (to a stream)
+	frames  int    // frames in buf[off:]
+	size    int    // bytes counted against the sink's limit
+	off     int    // bytes of buf written: a frame boundary
+	partial int    // bytes of the frame at off already written (to a stream)
+	lastSeq uint64 // sink sequence number of its last frame (see syncReq)
 }
 
 // loopState is where frameLoop is, for the connection's reader to choose its read deadline:

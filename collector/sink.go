@@ -21,6 +21,7 @@ type sink struct {
 	wake    chan struct{} // capacity 1: something to take
 	free    []*batch
 	maxFree int
+	seq     uint64 // frames put so far: the sequence number of the last frame put
 }
 
 func newSink(limit int64) *sink {
@@ -49,8 +50,9 @@ func (s *sink) signal() {
 }
 
 // put copies frames (whole frames, as on the wire) into the sink, waiting while it is full.
-// A put larger than the limit on its own waits until the sink is empty.
-func (s *sink) put(p []byte, frames int) {
+// A put larger than the limit on its own waits until the sink is empty. It returns the
+// sequence number of the last frame put (see syncReq).
+func (s *sink) put(p []byte, frames int) uint64 {
 	s.mu.Lock()
 	for s.held > 0 && s.held+int64(len(p)) > s.limit {
 		if len(s.cur.buf) > 0 { // let the writer have what is there
@@ -73,10 +75,14 @@ func (s *sink) put(p []byte, frames int) {
 	s.cur.frames += frames
 	s.cur.size += len(p)
 	s.held += int64(len(p))
+	s.seq += uint64(frames)
+	s.cur.lastSeq = s.seq
+	seq := s.seq
 	if pushed || wasEmpty { // a full batch to write, or a flush timer to arm
 		s.signal()
 	}
 	s.mu.Unlock()
+	return seq
 }
 
 // take returns the full batches, and with all also the one being filled.

@@ -39,6 +39,8 @@ type writer struct {
 
 	failing string // last error logged, to log a failure once, not once a retry
 	gaveUp  bool
+
+	dur durability // sync requests of senders waiting for FINISH
 }
 
 func controlBytes(cf fs.ControlFrame) []byte {
@@ -68,7 +70,8 @@ func newWriter(cfg Config, log *slog.Logger, n *counters, t *Template, a *archiv
 // every RetryInterval; meanwhile nothing more is taken from s, which fills, and the
 // connections block (backpressure). Once giveUp is closed, batches that fail are counted as
 // lost instead of held, so a shutdown cannot hang on a dead disk.
-func (w *writer) run(s *sink, connsDone, giveUp <-chan struct{}, rotate <-chan struct{}) {
+func (w *writer) run(o *output, connsDone, giveUp <-chan struct{}) {
+	s, rotate, syncs := o.sink, o.rotate, o.syncs
 	var tick <-chan time.Time
 	var rot *time.Timer
 	if w.cfg.RotateEvery > 0 && w.stream == nil {
@@ -95,10 +98,12 @@ func (w *writer) run(s *sink, connsDone, giveUp <-chan struct{}, rotate <-chan s
 				}
 				w.lose(b, "the output still failed at the drain deadline: "+w.failing)
 			}
+			w.dur.written = b.lastSeq
 			pending = pending[1:]
 			s.release(b)
 		}
 		pending = nil
+		w.serveSyncs(false)
 	}
 	finishing := false
 	for {
@@ -106,6 +111,8 @@ func (w *writer) run(s *sink, connsDone, giveUp <-chan struct{}, rotate <-chan s
 			writeAll(s.take(true))
 			if len(pending) == 0 {
 				w.close()
+				w.serveSyncs(false)
+				w.failSyncs(errors.New("the collector is stopping"))
 				return
 			}
 		}
@@ -124,6 +131,8 @@ func (w *writer) run(s *sink, connsDone, giveUp <-chan struct{}, rotate <-chan s
 				writeAll(nil)
 			case <-connsDone:
 				connsDone, finishing = nil, true
+			case r := <-syncs: // answered once the held frames are written
+				w.dur.waiting = append(w.dur.waiting, r)
 			}
 			continue
 		}
@@ -149,6 +158,9 @@ func (w *writer) run(s *sink, connsDone, giveUp <-chan struct{}, rotate <-chan s
 			w.gaveUp = true
 		case <-connsDone:
 			connsDone, finishing = nil, true
+		case r := <-syncs:
+			w.dur.waiting = append(w.dur.waiting, r)
+			writeAll(s.take(true)) // everything put so far, the requester's frames included
 		}
 	}
 }
@@ -172,6 +184,7 @@ func (w *writer) lose(b *batch, why string) {
 	}
 	w.n.framesLost.Add(uint64(b.frames))
 	w.n.framesHeld.Add(-int64(b.frames))
+	w.dur.lostUpTo = max(w.dur.lostUpTo, b.lastSeq) // no FINISH for them
 	w.log.Error("frames lost", "frames", b.frames, "why", why)
 	b.frames = 0
 }
@@ -351,6 +364,7 @@ func (w *writer) checkVanished() bool {
 func (w *writer) fileVanished(why string) {
 	w.n.writeErrors.Add(1)
 	w.n.framesLost.Add(w.fileFrames)
+	w.dur.lostUpTo = max(w.dur.lostUpTo, w.dur.written) // no FINISH for the frames it held
 	w.log.Error("output file removed while being written: its frames are lost; the next frames go to a new file",
 		"file", w.part, "why", why, "frames_lost", w.fileFrames)
 	if w.f != nil {
@@ -379,6 +393,7 @@ func (w *writer) ensureOpen() error {
 		return fmt.Errorf("write START to %s: %w", part, err)
 	}
 	w.f, w.part, w.final, w.opened, w.size, w.fileFrames = f, part, final, now, int64(len(w.header)), 0
+	w.dur.markDir(part)
 	w.log.Info("output file opened", "file", part)
 	return nil
 }
@@ -441,6 +456,7 @@ func (w *writer) closeFile() {
 		w.log.Error("rename finished output file; it keeps its .part name", "file", part, "error", err)
 		return
 	}
+	w.dur.markDir(final)
 	w.n.filesClosed.Add(1)
 	w.log.Info("output file closed", "file", final, "frames", w.fileFrames, "bytes", w.size+int64(len(w.trailer)))
 }
