@@ -189,7 +189,7 @@ func (cfg Config) Validate() error {
 		errs = append(errs, fmt.Errorf("buffer: %d bytes, must be at least %d (two batches, one read buffer and one frame)", cfg.BufferBytes, least))
 	}
 	if cfg.Output != "-" && cfg.Output != "" {
-		if _, err := NewTemplate(cfg.Output, cfg.TimeNames); err != nil {
+		if _, err := NewTemplate(withIdentity(cfg.Output, unknownIdentity), cfg.TimeNames); err != nil {
 			errs = append(errs, err)
 		}
 	}
