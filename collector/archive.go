@@ -245,8 +245,11 @@ func (a *archiver) retain(newest string) {
 		a.log.Error("retention: list output directory", "dir", dir, "error", err)
 		return
 	}
-	plan := planRetention(files, newest, a.cfg.KeepFiles, a.cfg.KeepBytes)
-	for _, f := range plan.remove {
+	plan := planRetentionShipped(files, newest, a.cfg.KeepFiles, a.cfg.KeepBytes, a.unshipped)
+	for _, f := range plan.evict {
+		a.cfg.Spool.Evict(f.Path) // counts and logs the frames lost, before they are
+	}
+	for _, f := range append(plan.remove, plan.evict...) {
 		if err := os.Remove(f.Path); err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
 				a.log.Error("retention: delete", "file", f.Path, "error", err)

@@ -86,6 +86,9 @@ type Config struct {
 	RetryInterval time.Duration
 	// Now is the clock (a test seam). Default time.Now.
 	Now func() time.Time
+	// Spool, when set, follows the output files and guards them from retention until they
+	// are shipped (collector/forward). nil: none.
+	Spool Spool
 }
 
 const (

@@ -220,6 +220,9 @@ func (w *writer) write(b *batch) bool {
 		w.size += int64(len(chunk))
 		w.fileFrames += uint64(frames)
 		w.written(frames, len(chunk))
+		if w.cfg.Spool != nil {
+			w.cfg.Spool.FileWritten(w.part, w.size, frames)
+		}
 		b.off += len(chunk)
 		b.frames -= frames
 		if w.cfg.RotateBytes > 0 && w.size >= w.cfg.RotateBytes-int64(len(w.trailer)) {
@@ -325,6 +328,15 @@ func (w *writer) abandon(err error) {
 	w.log.Error("abandoning output file; it keeps its .part name", "file", w.part, "error", err)
 	_ = w.f.Close() // already failed; the error above is what matters
 	w.f = nil
+	w.spoolClosed(w.part, w.part)
+}
+
+// spoolClosed tells the spool that part is finished, as final ("" when it held no frame and
+// was removed; part when it keeps its .part name).
+func (w *writer) spoolClosed(part, final string) {
+	if w.cfg.Spool != nil {
+		w.cfg.Spool.FileClosed(part, final)
+	}
 }
 
 // vanished says why the open file is no longer at its path ("" when it is): deleted (a link
@@ -371,6 +383,7 @@ func (w *writer) fileVanished(why string) {
 		_ = w.f.Close() // the file is gone; nothing to save
 		w.f = nil
 	}
+	w.spoolClosed(w.part, w.part) // gone: the spool reads what it still can, and says so
 }
 
 func (w *writer) ensureOpen() error {
@@ -395,6 +408,9 @@ func (w *writer) ensureOpen() error {
 	w.f, w.part, w.final, w.opened, w.size, w.fileFrames = f, part, final, now, int64(len(w.header)), 0
 	w.dur.markDir(part)
 	w.log.Info("output file opened", "file", part)
+	if w.cfg.Spool != nil {
+		w.cfg.Spool.FileOpened(part)
+	}
 	return nil
 }
 
@@ -422,6 +438,7 @@ func (w *writer) closeFile() {
 			w.log.Error("remove empty output file", "file", part, "error", err)
 		}
 		w.log.Debug("output file removed: no frame was written to it", "file", part)
+		w.spoolClosed(part, "")
 		return
 	}
 	if _, err := f.Write(w.trailer); err != nil {
@@ -429,6 +446,7 @@ func (w *writer) closeFile() {
 		_ = f.Close()
 		w.n.writeErrors.Add(1)
 		w.log.Error("cannot finish output file (no STOP); it keeps its .part name", "file", part, "frames", w.fileFrames, "error", err)
+		w.spoolClosed(part, part)
 		return
 	}
 	if err := f.Sync(); err != nil {
@@ -454,9 +472,11 @@ func (w *writer) closeFile() {
 	if err != nil {
 		w.n.writeErrors.Add(1)
 		w.log.Error("rename finished output file; it keeps its .part name", "file", part, "error", err)
+		w.spoolClosed(part, part)
 		return
 	}
 	w.dur.markDir(final)
+	w.spoolClosed(part, final)
 	w.n.filesClosed.Add(1)
 	w.log.Info("output file closed", "file", final, "frames", w.fileFrames, "bytes", w.size+int64(len(w.trailer)))
 }
