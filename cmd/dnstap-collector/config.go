@@ -53,10 +53,12 @@ type settings struct {
 	version     bool
 	help        bool
 	effective   []string // "name=value (source)" lines for the startup log
+	tls         collector.TLSFiles
+	forward     forwardSettings
 }
 
 func options() []*option {
-	return []*option{
+	return withFleet([]*option{
 		{names: []string{"t", "type"}, env: "DNSTAP_CONTENT_TYPE", def: collector.DefaultContentType, usage: "Frame Streams content type accepted and written"},
 		{names: []string{"u", "unix"}, env: "DNSTAP_UNIX", list: true, usage: "unix socket path to read from (repeatable; env: space-separated)"},
 		{names: []string{"a", "tcp"}, env: "DNSTAP_TCP", usage: "TCP address to read from (with -p)"},
@@ -90,7 +92,7 @@ func options() []*option {
 		{names: []string{"log-format"}, env: "DNSTAP_LOG_FORMAT", def: "text", usage: "log format on stderr: text or json"},
 		{names: []string{"version"}, isBool: true, def: "false", usage: "print the version and exit"},
 		{names: []string{"h", "help"}, isBool: true, def: "false", usage: "print this help and exit"},
-	}
+	})
 }
 
 func usage(w io.Writer, opts []*option) {
@@ -275,6 +277,7 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 	default:
 		errs = append(errs, fmt.Errorf("--log-format: %q, want text or json", f))
 	}
+	errs = append(errs, resolveFleet(&s, one, duration)...)
 	if len(errs) == 0 {
 		if err := c.Validate(); err != nil {
 			errs = append(errs, err)

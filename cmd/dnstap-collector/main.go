@@ -20,6 +20,7 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/dnstapkit/dnstapkit/collector"
+	"github.com/dnstapkit/dnstapkit/collector/forward"
 )
 
 // Set by `go tool mage build` with -ldflags -X.
@@ -60,6 +61,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	procs := setProcs(getenv, s.cfg.Compress != collector.CompressNone)
 	log.Info("dnstap-collector starting", "version", orDev(version), "commit", orDev(commit), "gomaxprocs", procs, "config", s.effective)
 
+	fw, err := newForwarder(s, log)
+	if err != nil {
+		log.Error("forward", "error", err)
+		return exitFailed
+	}
+	if fw != nil {
+		s.cfg.Spool = fw
+	}
 	c, err := collector.New(s.cfg, log)
 	if err != nil {
 		log.Error("config", "error", err)
@@ -73,6 +82,20 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	// with EPIPE instead, and the collector counts what it loses, cleans up and exits 1.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	lns, err := listeners(s, getenv)
+	if err == nil {
+		var tlns []*collector.TLSListener
+		if lns, tlns, err = withTLS(s, lns); err == nil {
+			reloadTLS = func() {
+				for _, tl := range tlns {
+					if err := tl.Reload(); err != nil {
+						log.Error("TLS reload failed; keeping the previous certificate", "error", err)
+					} else {
+						log.Info("TLS certificate and client CA reloaded", "addr", tl.Addr().String())
+					}
+				}
+			}
+		}
+	}
 	if err != nil {
 		log.Error("listen", "error", err)
 		return exitFailed
@@ -90,6 +113,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		for sig := range rot {
 			log.Info("rotation requested", "signal", sig.String())
 			c.Rotate()
+			if sig == syscall.SIGHUP {
+				reloadTLS()
+			}
 		}
 	}()
 	if s.metrics != "" {
@@ -99,7 +125,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return exitFailed
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", collector.MetricsHandler(c))
+		mux.Handle("/metrics", metricsHandler(c, fw))
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(mln) }() // ends when closed below
 		defer srv.Close()
@@ -107,15 +133,32 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Serve(ctx, lns...) }()
+	fwDone := make(chan error, 1)
+	if fw != nil {
+		go func() { fwDone <- fw.Run(ctx) }()
+	} else {
+		fwDone <- nil
+	}
 	notify(log, daemon.SdNotifyReady)
 	status := time.NewTicker(s.statusEvery)
 	defer status.Stop()
+	statusLine := func() string {
+		line := c.Stats().String()
+		if fw != nil {
+			line += " " + fw.Status()
+		}
+		return line
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			notify(log, daemon.SdNotifyStopping)
-			notify(log, "STATUS=draining "+c.Stats().String())
-			if err := <-done; err != nil {
+			notify(log, "STATUS=draining "+statusLine())
+			err := <-done
+			if ferr := <-fwDone; ferr != nil {
+				log.Error("forwarder", "error", ferr)
+			}
+			if err != nil {
 				log.Error("stopped with loss", "error", err)
 				return exitFailed
 			}
@@ -124,9 +167,23 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			log.Error("stopped", "error", err)
 			return exitFailed
 		case <-status.C:
-			notify(log, "STATUS="+c.Stats().String())
+			notify(log, "STATUS="+statusLine())
 		}
 	}
+}
+
+// reloadTLS reloads the TLS listeners' files (SIGHUP); set once they exist.
+var reloadTLS = func() {}
+
+// metricsHandler serves the collector's metrics, and the forwarder's when there is one.
+func metricsHandler(c *collector.Collector, fw *forward.Forwarder) http.Handler {
+	ch := collector.MetricsHandler(c)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ch.ServeHTTP(w, r)
+		if fw != nil {
+			_ = fw.Stats().WritePrometheus(w) // the client went away; nothing to do
+		}
+	})
 }
 
 // setProcs runs the collector on one OS thread at a time (two with compression, which then

@@ -34,10 +34,11 @@ type Batch struct {
 	Seq     uint64
 	Attempt int
 
-	// What the batch moves the cursor to once acknowledged (see state).
-	endFile   string   // the spool file of the last frame read
-	endOffset int64    // the offset just after it there
-	completed []string // spool files read to their end (STOP or, for a file not being written, EOF)
+	// What the batch moves the cursor to once acknowledged (see state). Files, not names:
+	// retention may free a name and the collector reuse it while the batch is in flight.
+	endFile   *spoolFile   // the spool file of the last frame read
+	endOffset int64        // the offset just after it there
+	completed []*spoolFile // spool files read to their end (STOP or, for a file not being written, EOF)
 }
 
 // Frame locates one frame, in Batch.Wire and in the spool. File and Offset identify the
@@ -62,7 +63,7 @@ func (b *Batch) Len() int { return len(b.Frames) }
 func (b *Batch) reset() {
 	b.Wire, b.Frames = b.Wire[:0], b.Frames[:0]
 	b.Seq, b.Attempt = 0, 0
-	b.endFile, b.endOffset, b.completed = "", 0, b.completed[:0]
+	b.endFile, b.endOffset, b.completed = nil, 0, b.completed[:0]
 }
 
 // notDelivered marks a Send error after which the far side cannot hold any frame of the batch.

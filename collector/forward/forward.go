@@ -331,7 +331,9 @@ func (f *Forwarder) removeLocked(sf *spoolFile) {
 		return
 	}
 	f.todo = slices.Delete(f.todo, i, i+1)
-	delete(f.byKey, sf.key)
+	if f.byKey[sf.key] == sf {
+		delete(f.byKey, sf.key)
+	}
 	if i == 0 {
 		f.ackOff = 0
 	}
@@ -444,8 +446,8 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 			if errors.Is(err, errVanished) {
 				f.log.Error("spool file gone before it was shipped (deleted by hand?); its frames are lost", "file", sf.key)
 				sf.readDone = true
-				b.completed = append(b.completed, sf.key)
-				b.endFile, b.endOffset = sf.key, 0
+				b.completed = append(b.completed, sf)
+				b.endFile, b.endOffset = sf, 0
 				continue
 			}
 			if err != nil {
@@ -467,7 +469,7 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 			start := len(b.Wire) + 4
 			b.Wire = append(b.Wire, frame...)
 			b.Frames = append(b.Frames, Frame{Start: start, End: len(b.Wire), File: sf.key, Offset: off})
-			b.endFile, b.endOffset = sf.key, off+int64(len(frame))
+			b.endFile, b.endOffset = sf, off+int64(len(frame))
 			continue
 		case errors.Is(err, errNeedMore):
 			return false, false
@@ -477,8 +479,8 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 			f.log.Error("spool file unreadable from here on; the rest of it is skipped", "file", f.rd.path, "offset", off, "error", err)
 		}
 		sf.readDone = true
-		b.completed = append(b.completed, sf.key)
-		b.endFile, b.endOffset = sf.key, f.rd.off
+		b.completed = append(b.completed, sf)
+		b.endFile, b.endOffset = sf, f.rd.off
 		f.rd.close()
 		f.rd, f.rdFile = nil, nil
 	}
@@ -580,15 +582,13 @@ func (f *Forwarder) ack(b *Batch, maybeDup bool) {
 	if len(f.todo) > 0 {
 		first = f.todo[0]
 	}
-	for _, k := range b.completed {
-		if sf := f.byKey[k]; sf != nil {
-			f.removeLocked(sf)
-		}
+	for _, sf := range b.completed {
+		f.removeLocked(sf) // nothing when evicted meanwhile
 	}
 	switch {
 	case len(f.todo) == 0:
 		f.ackOff = 0
-	case f.todo[0].key == b.endFile:
+	case f.todo[0] == b.endFile:
 		f.ackOff = b.endOffset
 	case f.todo[0] != first:
 		f.ackOff = 0

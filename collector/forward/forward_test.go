@@ -360,10 +360,17 @@ func TestEvictionCounted(t *testing.T) {
 	waitFor(t, "evictions", func() bool { return r.fw.Stats().EvictedFiles >= 9 })
 	dest.setFail(nil)
 	st := r.fw.Stats()
-	waitFor(t, "the rest", func() bool {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
 		st = r.fw.Stats()
-		return st.LagFrames == 0 && st.LagComplete && uint64(len(dest.received()))+st.EvictedFrames >= uint64(len(sent))
-	})
+		if st.LagFrames == 0 && st.LagComplete && uint64(len(dest.received()))+st.EvictedFrames >= uint64(len(sent)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for the rest: sent %d, delivered %d, stats %+v\n%s", len(sent), len(dest.received()), st, r.log)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	got := checkUnique(dest.received())
 	missing := 0
 	for _, s := range sent {

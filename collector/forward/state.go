@@ -65,6 +65,9 @@ func (st *state) save(p string) error {
 	if err != nil {
 		return fmt.Errorf("forward state: %w", err)
 	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return fmt.Errorf("forward state: %w", err)
+	}
 	tmp := p + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
 	if err != nil {
