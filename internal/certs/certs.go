@@ -12,10 +12,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"time"
 )
 
@@ -131,6 +134,11 @@ func Generate(o Options) (Files, error) {
 	if o.Validity == 0 {
 		o.Validity = 825 * 24 * time.Hour
 	}
+	for _, r := range o.Routers {
+		if !safeName.MatchString(r) {
+			return Files{}, fmt.Errorf("certs: router name %q: letters, digits, '.', '_' and '-' only (it names files and the sender's directory)", r)
+		}
+	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return Files{}, fmt.Errorf("certs: %w", err)
 	}
@@ -175,6 +183,8 @@ func Generate(o Options) (Files, error) {
 	return f, nil
 }
 
+var safeName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$`)
+
 func serial() *big.Int {
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil { // crypto/rand does not fail on Linux
@@ -185,4 +195,24 @@ func serial() *big.Int {
 
 func pemBlock(typ string, der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
+
+// Main is `go tool mage certs`: Generate in dir, then a list of what was written and the
+// flags that use it.
+func Main(w io.Writer, dir string, central, routers []string) error {
+	f, err := Generate(Options{Dir: dir, Central: central, Routers: routers})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "CA:      %s\n", f.CA)
+	fmt.Fprintf(w, "central: --tls-cert %s --tls-key %s --tls-client-ca %s\n", f.CentralCert, f.CentralKey, f.CA)
+	names := make([]string, 0, len(f.Routers))
+	for n := range f.Routers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "%s: --forward-ca %s --forward-cert %s --forward-key %s\n", n, f.CA, f.Routers[n][0], f.Routers[n][1])
+	}
+	return nil
 }
