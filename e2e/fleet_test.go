@@ -397,7 +397,9 @@ func TestFleetEviction(t *testing.T) {
 
 	central, centralTotal := readerMessages(t, f.central, chain.CaptureDir+"/router1/*")
 	own, _ := readerMessages(t, r, chain.CaptureDir+"/cap-*")
-	missing, _, alien := compareCounts(own, central)
+	// Frames of an evicted file that were already in a batch in memory are still shipped:
+	// the centre may hold frames the router's remaining files do not.
+	missing, _, _ := compareCounts(own, central)
 	written := m["dnstap_collector_frames_written_total"]
 	evicted := m["dnstap_forward_evicted_frames_total"]
 	logged := 0
@@ -410,8 +412,8 @@ func TestFleetEviction(t *testing.T) {
 	}
 	t.Logf("written %v frames, %d distinct at the centre (%d in all), %v evicted in %v files (%d in the log lines)",
 		written, len(central), centralTotal, evicted, m["dnstap_forward_evicted_files_total"], logged)
-	if missing > 0 || alien > 0 {
-		t.Errorf("%d messages of the router's remaining files missing at the centre, %d alien", missing, alien)
+	if missing > 0 {
+		t.Errorf("%d messages of the router's remaining files missing at the centre", missing)
 	}
 	if evicted == 0 {
 		t.Fatal("nothing was evicted: the test did not exceed --keep-size")

@@ -99,15 +99,18 @@ type Forwarder struct {
 	cfg Config
 	log *slog.Logger
 
-	mu      sync.Mutex // the files, the reader, the cursor and its saving
+	saveMu  sync.Mutex // serialises saves of the cursor; taken before mu
+	saveErr string     // the last save error logged (under saveMu)
+
+	mu      sync.Mutex // the files, the reader, the cursor
 	todo    []*spoolFile
 	byKey   map[string]*spoolFile
 	ackOff  int64 // acknowledged offset in todo[0]
 	rd      *fileReader
 	rdFile  *spoolFile
-	clean   bool // the loaded state was saved at a clean stop
+	limit   int64 // of rdFile, see liveLimit
+	clean   bool  // the loaded state was saved at a clean stop
 	startup []*spoolFile
-	saveErr string
 
 	nmu       sync.Mutex // live files, written by the collector's writer
 	liveParts map[string]*spoolFile
@@ -175,9 +178,7 @@ func New(cfg Config, log *slog.Logger) (*Forwarder, error) {
 		f.log.Info("forward state loaded", "files", len(f.todo), "offset", f.ackOff, "clean_stop", st.Clean, "state", cfg.State)
 	}
 	f.startup = slices.Clone(f.todo)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.saveLocked(false); err != nil {
+	if err := f.save(false); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -204,13 +205,18 @@ func fileTime(p string) time.Time {
 	return time.Time{}
 }
 
-// saveLocked writes the cursor; mu is held. A failure is logged once (and retried at the
-// next save): the cursor in memory goes on, a restart then repeats more frames.
-func (f *Forwarder) saveLocked(clean bool) error {
+// save writes the cursor durably (mu must not be held: the reader goes on meanwhile). A
+// failure is logged once (and the next save tries again): the cursor in memory goes on, a
+// restart then repeats more frames.
+func (f *Forwarder) save(clean bool) error {
+	f.saveMu.Lock()
+	defer f.saveMu.Unlock()
+	f.mu.Lock()
 	st := state{Offset: f.ackOff, Clean: clean, Saved: f.cfg.Now(), Destination: f.cfg.Name, Files: make([]string, 0, len(f.todo))}
 	for _, sf := range f.todo {
 		st.Files = append(st.Files, sf.key)
 	}
+	f.mu.Unlock()
 	if len(st.Files) == 0 {
 		st.Offset = 0
 	}
@@ -248,8 +254,8 @@ func (f *Forwarder) FileOpened(part string) {
 	sf.live = true
 	f.liveParts[part] = sf
 	f.nmu.Unlock()
-	_ = f.saveLocked(false) // logged; the file is known in memory and shipped either way
 	f.mu.Unlock()
+	_ = f.save(false) // logged; the file is known in memory and shipped either way
 	f.wake()
 }
 
@@ -294,9 +300,9 @@ func (f *Forwarder) Unshipped(path string) bool {
 // from memory), logs them with the file name, and forgets the file.
 func (f *Forwarder) Evict(path string) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	sf := f.byKey[keyOf(path)]
 	if sf == nil {
+		f.mu.Unlock()
 		return
 	}
 	var frames int64
@@ -320,7 +326,8 @@ func (f *Forwarder) Evict(path string) {
 		f.log.Error("retention deletes a file not yet shipped (--keep-size): its frames are lost", "file", path, "frames_lost", frames)
 	}
 	f.removeLocked(sf)
-	_ = f.saveLocked(false)
+	f.mu.Unlock()
+	_ = f.save(false)
 	f.wake()
 }
 
@@ -358,16 +365,18 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		f.produce(ctx, free, batches)
 	}()
 	inflight := f.sendAll(ctx, batches, free)
+	for range batches { // the producer has stopped once batches is closed
+	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	if f.rd != nil {
 		f.rd.close()
 		f.rd, f.rdFile = nil, nil
 	}
-	if err := f.saveLocked(!inflight); err != nil {
+	f.mu.Unlock()
+	if err := f.save(!inflight); err != nil {
 		return err
 	}
-	f.log.Info("forwarder stopped", "status", f.statusLocked())
+	f.log.Info("forwarder stopped", "status", f.Status())
 	return nil
 }
 
@@ -454,16 +463,10 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 				f.log.Error("cannot open a spool file; retrying", "file", sf.key, "error", err)
 				return false, true
 			}
-			f.rd, f.rdFile = r, sf
+			f.rd, f.rdFile, f.limit = r, sf, f.liveLimit(sf)
 		}
 		sf := f.rdFile
-		limit := int64(-1)
-		f.nmu.Lock()
-		if sf.live {
-			limit = sf.size
-		}
-		f.nmu.Unlock()
-		frame, off, err := f.rd.next(limit, f.cfg.MaxFrameSize)
+		frame, off, err := f.rd.next(f.limit, f.cfg.MaxFrameSize)
 		switch {
 		case err == nil:
 			start := len(b.Wire) + 4
@@ -472,6 +475,11 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 			b.endFile, b.endOffset = sf, off+int64(len(frame))
 			continue
 		case errors.Is(err, errNeedMore):
+			// At what the writer had reported: has it written more, or closed the file?
+			if limit := f.liveLimit(sf); limit != f.limit {
+				f.limit = limit
+				continue
+			}
 			return false, false
 		case errors.Is(err, errPartial):
 			f.log.Warn("spool file ends inside a frame (a crash cut it); shipped up to its last whole frame", "file", f.rd.path, "offset", off)
@@ -484,6 +492,17 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 		f.rd.close()
 		f.rd, f.rdFile = nil, nil
 	}
+}
+
+// liveLimit returns how much of sf may be read: its size as the writer reported it while
+// the writer has it open, else -1 (all of it).
+func (f *Forwarder) liveLimit(sf *spoolFile) int64 {
+	f.nmu.Lock()
+	defer f.nmu.Unlock()
+	if sf.live {
+		return sf.size
+	}
+	return -1
 }
 
 // nextToRead returns the first file not read to its end; mu is held.
@@ -563,6 +582,7 @@ func (f *Forwarder) sendAll(ctx context.Context, batches <-chan *Batch, free cha
 
 // ack moves the cursor past b and saves it.
 func (f *Forwarder) ack(b *Batch, maybeDup bool) {
+	defer f.save(false) //nolint:errcheck // logged by save
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := uint64(len(b.Frames))
@@ -603,7 +623,6 @@ func (f *Forwarder) ack(b *Batch, maybeDup bool) {
 		sf.marks = sf.marks[i:]
 		f.nmu.Unlock()
 	}
-	_ = f.saveLocked(false)
 }
 
 // countBacklog counts the frames of the files found at start that are not acknowledged,
