@@ -35,6 +35,8 @@ Output (default: aligned text tables):
                        its clients' (AQ/AR, CQ/CR, TQ/TR, UQ/UR)
   --baseline LIST      capture files whose domains are "known"; report the others
   --no-progress        no progress line on a terminal
+  --by identity        a summary per dnstap identity (each router of a fleet) and the fleet's
+                       total, then the total's report; --json: every identity's whole report
   -h, --help           print this help and exit
 Signal thresholds:
   --long-label N       label length (bytes) that is suspicious (default 40)
@@ -64,6 +66,7 @@ type statsOptions struct {
 	baseline   []string
 	noProgress bool
 	files      []string
+	by         string
 }
 
 func parseStatsFlags(args []string) (*statsOptions, error) {
@@ -85,6 +88,7 @@ func parseStatsFlags(args []string) (*statsOptions, error) {
 	fs.BoolVar(&o.cfg.Upstream, "upstream", false, "")
 	fs.Var(&baseline, "baseline", "")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "")
+	fs.StringVar(&o.by, "by", "", "")
 	fs.BoolVar(&help, "h", false, "")
 	fs.BoolVar(&help, "help", false, "")
 	d := stats.DefaultThresholds
@@ -131,6 +135,8 @@ func parseStatsFlags(args []string) (*statsOptions, error) {
 		{th.BurstFactor <= 1, "burst-factor", th.BurstFactor, "must be above 1"},
 		{th.BurstMinQPS <= 0, "burst-min-qps", th.BurstMinQPS, "must be above 0"},
 		{o.json && o.html == "-", "html", o.html, "prints the page on standard output, so it cannot be combined with --json"},
+		{o.by != "" && o.by != "identity", "by", o.by, "only identity"},
+		{o.by != "" && o.html != "", "html", o.html, "has no page of --by identity"},
 	} {
 		if c.bad {
 			return nil, usage("invalid --%s %v: %s", c.flag, c.val, c.want)
@@ -153,9 +159,21 @@ type statsInputs struct {
 	ctx       context.Context
 	stderr    io.Writer
 	prog      *stats.Progress
-	failed    bool // an input was missing, not dnstap or corrupt
-	truncated bool // an input ended mid-frame or before STOP
-	read      int  // inputs read to their end or to a truncation
+	failed    bool        // an input was missing, not dnstap or corrupt
+	truncated bool        // an input ended mid-frame or before STOP
+	read      int         // inputs read to their end or to a truncation
+	by        *byIdentity // --by identity: messages go to it, not to feed's add
+}
+
+// status is the exit status the inputs call for.
+func (in *statsInputs) status() error {
+	switch {
+	case in.failed:
+		return &statusError{code: exitError}
+	case in.truncated:
+		return &statusError{code: exitTruncated}
+	}
+	return nil
 }
 
 func (in *statsInputs) warn(format string, args ...any) {
@@ -171,7 +189,12 @@ func (in *statsInputs) feed(paths []string, f *reader.Filter, add func(*stats.Re
 			in.failed = true
 			continue
 		}
-		skips, err := stats.Feed(in.ctx, d, f, add, in.prog)
+		var skips stats.Skips
+		if in.by != nil {
+			skips, err = in.by.feed(in.ctx, d, f, in.prog)
+		} else {
+			skips, err = stats.Feed(in.ctx, d, f, add, in.prog)
+		}
 		d.Close()
 		for _, e := range skips.Errors {
 			in.warn("%v (frame skipped)", e)
@@ -226,21 +249,16 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		o.cfg.Baseline = b
 	}
+	if o.by == "identity" {
+		return statsByIdentity(ctx, o, stdout, stderr, prog, stopProgress)
+	}
 	s := stats.New(o.cfg)
 	in := &statsInputs{ctx: ctx, stderr: stderr, prog: prog}
 	if err := in.feed(o.files, &o.filter, s.Add); err != nil {
 		return err
 	}
 	stopProgress()
-	status := func() error {
-		switch {
-		case in.failed:
-			return &statusError{code: exitError}
-		case in.truncated:
-			return &statusError{code: exitTruncated}
-		}
-		return nil
-	}
+	status := in.status
 	if in.read == 0 {
 		return status() // nothing was read: no report
 	}
