@@ -110,7 +110,7 @@ func TestBuildDebContents(t *testing.T) {
 		scripts   []string
 		depends   string
 	}{
-		{"dnstap-collector", "/etc/default/dnstap-collector\n", []string{"postinst", "prerm", "postrm"}, "systemd"},
+		{"dnstap-collector", "/etc/default/dnstap-collector\n/etc/default/dnstap-collector-central\n", []string{"postinst", "prerm", "postrm"}, "systemd"},
 		{"dnstap-reader", "", nil, ""},
 	}
 	for _, tt := range tests {
