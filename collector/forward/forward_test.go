@@ -494,3 +494,37 @@ func TestDefaultStatePath(t *testing.T) {
 		}
 	}
 }
+
+// TestLagAndStatus: with the destination down, the lag counts every frame written and spans
+// the time between the oldest and the newest write; once the destination is back it falls
+// to 0. The STATUS line says so.
+func TestLagAndStatus(t *testing.T) {
+	dest := newFakeDest()
+	dest.setFail(func(*Batch) error { return errors.New("down") })
+	r := startRouter(t, t.TempDir(), dest, collector.Config{}, nil)
+	r.send("l", 300)
+	time.Sleep(1500 * time.Millisecond) // the lag in seconds is at least this; nothing is timed
+	r.send("m", 200)
+	var st Stats
+	waitFor(t, "the lag", func() bool { st = r.fw.Stats(); return st.LagFrames == 500 && st.LagComplete })
+	if st.LagSeconds < 1.5 || st.Connected {
+		t.Errorf("stats with the destination down: %+v", st)
+	}
+	if s := r.fw.Status(); !strings.HasPrefix(s, "forward=down lag=500 frames/") {
+		t.Errorf("status %q", s)
+	}
+	dest.setFail(nil)
+	waitFor(t, "no lag", func() bool { st = r.fw.Stats(); return st.LagFrames == 0 && st.LagSeconds == 0 })
+	if s := r.fw.Status(); !strings.HasPrefix(s, "forward=up lag=0 frames/0.0s shipped=500 ") {
+		t.Errorf("status %q", s)
+	}
+	var b strings.Builder
+	if err := st.WritePrometheus(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"dnstap_forward_frames_total{destination=\"test\"} 500\n", "dnstap_forward_connected{destination=\"test\"} 1\n", "dnstap_forward_evicted_frames_total{destination=\"test\"} 0\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("metrics lack %q:\n%s", want, b.String())
+		}
+	}
+}
