@@ -379,6 +379,10 @@ var metricLine = regexp.MustCompile(`(?m)^(dnstap_[a-z_]+)(?:\{[^}]*\})? (\S+)$`
 
 func (p *proc) metrics() (map[string]float64, error) {
 	m := metricsAddr.FindStringSubmatch(p.logs.String())
+	for i := 0; m == nil && i < 500; i++ { // logged just after "listening"
+		time.Sleep(10 * time.Millisecond)
+		m = metricsAddr.FindStringSubmatch(p.logs.String())
+	}
 	if m == nil {
 		return nil, errors.New("no metrics address logged")
 	}
