@@ -80,6 +80,9 @@ func resolveFleet(s *settings, one func(string) string, duration func(string) ti
 	if (f.cert == "") != (f.key == "") {
 		errs = append(errs, errors.New("--forward-cert and --forward-key go together"))
 	}
+	if _, err := fstrm.New(fstrm.Options{URL: f.url, TLS: &tls.Config{}}); err != nil { // the URL alone
+		errs = append(errs, fmt.Errorf("--forward: %w", err))
+	}
 	out := s.cfg.Output
 	switch {
 	case out == "" || out == "-":

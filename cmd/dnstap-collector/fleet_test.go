@@ -235,3 +235,55 @@ func TestFleetBinaries(t *testing.T) {
 		t.Errorf("router2 does not log its failed sends:\n%s", r2.logs.String())
 	}
 }
+
+func TestResolveFleet(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		args    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, s settings)
+	}{
+		{name: "router", args: "-u /s -w /var/log/dnstap/d-%Y.fstrm --gmtime --forward fstrm+tls://c:6000 --forward-ca /ca --forward-cert /c --forward-key /k",
+			check: func(t *testing.T, s settings) {
+				f := s.forward
+				if f.url != "fstrm+tls://c:6000" || f.state != "/var/log/dnstap/.dnstap-forward.state" || f.batchFrames != 10000 || f.batchInterval != time.Second || f.timeout != 30*time.Second {
+					t.Errorf("%+v", f)
+				}
+			}},
+		{name: "router from env", args: "-u /s -w /x/y.fstrm", env: map[string]string{"DNSTAP_FORWARD": "unix:///run/relay.sock", "DNSTAP_FORWARD_BATCH_FRAMES": "500"},
+			check: func(t *testing.T, s settings) {
+				if s.forward.url != "unix:///run/relay.sock" || s.forward.batchFrames != 500 || s.forward.state != "/x/.dnstap-forward.state" {
+					t.Errorf("%+v", s.forward)
+				}
+			}},
+		{name: "central", args: "-a :: -p 6000 --tls-cert /c --tls-key /k --tls-client-ca /ca -w /v/%{identity}/%Y.fstrm --gmtime",
+			check: func(t *testing.T, s settings) {
+				if s.tls.Cert != "/c" || s.tls.Key != "/k" || s.tls.ClientCA != "/ca" || s.tcp != "[::]:6000" {
+					t.Errorf("%+v %s", s.tls, s.tcp)
+				}
+			}},
+		{name: "cert without key", args: "-a :: -p 1 -w /x --tls-cert /c", wantErr: "--tls-cert and --tls-key go together"},
+		{name: "client CA alone", args: "-a :: -p 1 -w /x --tls-client-ca /ca", wantErr: "--tls-client-ca needs them"},
+		{name: "forward to stdout", args: "-u /s -w - --forward fstrm://c:1", wantErr: "give -w a file template"},
+		{name: "forward a central", args: "-u /s -w /v/%{identity}/x.fstrm --forward fstrm://c:1", wantErr: "not supported"},
+		{name: "TLS flags on plain", args: "-u /s -w /x --forward fstrm://c:1 --forward-ca /ca", wantErr: "need an fstrm+tls:// URL"},
+		{name: "forward flags alone", args: "-u /s -w /x --forward-cert /c --forward-key /k", wantErr: "need --forward URL"},
+		{name: "bad URL", args: "-u /s -w /x --forward http://c:1", wantErr: `--forward: forward URL "http://c:1": scheme "http"`},
+		{name: "batch too big", args: "-u /s -w /x --forward fstrm://c:1 --forward-batch-frames 0", wantErr: "--forward-batch-frames"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := resolve(strings.Fields(tc.args), env(tc.env), io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, s)
+		})
+	}
+}
