@@ -89,7 +89,9 @@ func openPath(path string, off int64, bufSize int) (*fileReader, error) {
 				fr.close()
 				return nil, fmt.Errorf("%s: seek to %d: %w", path, off, err)
 			}
-		} else if n, err := io.CopyN(io.Discard, fr.r, off); err != nil {
+		} else if n, err := io.CopyN(io.Discard, fr.r, off); errors.Is(err, io.EOF) {
+			fr.eof = true // shorter than the cursor (a power loss cut it): nothing left to read
+		} else if err != nil {
 			fr.close()
 			return nil, fmt.Errorf("%s: skip to offset %d (%d bytes there): %w", path, off, n, err)
 		}
