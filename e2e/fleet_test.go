@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -317,6 +318,7 @@ func TestFleet(t *testing.T) {
 
 	done = chainPhase(t, "count with dnstap-reader")
 	defer done()
+	perIdentity := fleetStatsByIdentity(t, f.central)
 	for _, name := range names[:2] {
 		own, ownTotal := readerMessages(t, routers[name], chain.CaptureDir+"/cap-*")
 		central, centralTotal := readerMessages(t, f.central, chain.CaptureDir+"/"+name+"/*")
@@ -327,6 +329,9 @@ func TestFleet(t *testing.T) {
 		}
 		t.Logf("%s: %d messages in its own files, %d in the central files: %d missing, %d duplicates (the forwarder reported %v possible)",
 			name, ownTotal, centralTotal, missing, dups, reported)
+		if perIdentity[name] != uint64(centralTotal) {
+			t.Errorf("%s: dnstap-reader stats --by identity counts %d messages, the central files hold %d", name, perIdentity[name], centralTotal)
+		}
 		if ownTotal < 1000 {
 			t.Errorf("%s: only %d messages captured; the traffic did not flow", name, ownTotal)
 		}
@@ -358,6 +363,44 @@ func TestFleet(t *testing.T) {
 	}
 	t.Logf("router3: refused %d times at the centre, %d messages kept on its disk, lag %v frames",
 		refused, own3, final["router3"]["dnstap_forward_lag_frames"])
+}
+
+// fleetStatsByIdentity runs dnstap-reader stats --by identity --json over the central
+// directory and returns the messages of each identity, checking the fleet total.
+func fleetStatsByIdentity(t *testing.T, ctr *chain.Container) map[string]uint64 {
+	t.Helper()
+	ctx := context.Background()
+	if out, err := ctr.Sh(ctx, chain.Reader+" stats --by identity --json "+chain.CaptureDir+"/*/*.fstrm* >/tmp/by.json 2>/tmp/by.err || [ $? -eq 3 ] || { cat /tmp/by.err; exit 1; }"); err != nil {
+		t.Fatalf("stats --by identity: %v\n%s", err, out)
+	}
+	b, err := ctr.ReadFile(ctx, "/tmp/by.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		ByIdentity []struct {
+			Identity string `json:"identity"`
+			Report   struct {
+				Messages uint64 `json:"messages"`
+			} `json:"report"`
+		} `json:"by_identity"`
+		Total struct {
+			Messages uint64 `json:"messages"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("stats --by identity --json: %v", err)
+	}
+	out, sum := map[string]uint64{}, uint64(0)
+	for _, ir := range doc.ByIdentity {
+		out[ir.Identity] = ir.Report.Messages
+		sum += ir.Report.Messages
+	}
+	if sum != doc.Total.Messages {
+		t.Errorf("stats --by identity: the identities add up to %d, the fleet total is %d", sum, doc.Total.Messages)
+	}
+	t.Logf("stats --by identity at the centre: %v, fleet total %d", out, doc.Total.Messages)
+	return out
 }
 
 // TestFleetEviction: the central collector is down while a router writes more than its
