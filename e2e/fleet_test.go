@@ -24,6 +24,7 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
 
+	"github.com/dnstapkit/dnstapkit/collector/collectortest"
 	"github.com/dnstapkit/dnstapkit/e2e/internal/chain"
 	"github.com/dnstapkit/dnstapkit/internal/certs"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
@@ -126,8 +127,6 @@ func (f *fleet) startRouterCollector(ctr *chain.Container, extra ...string) {
 	}
 }
 
-var promLine = regexp.MustCompile(`(?m)^(dnstap_[a-z_]+)(?:\{[^}]*\})? (\S+)$`)
-
 // metrics reads the collector's /metrics over the Docker network.
 func metrics(t *testing.T, ctr *chain.Container) map[string]float64 {
 	t.Helper()
@@ -140,11 +139,7 @@ func metrics(t *testing.T, ctr *chain.Container) map[string]float64 {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	out := map[string]float64{}
-	for _, m := range promLine.FindAllStringSubmatch(string(body), -1) {
-		out[m[1]], _ = strconv.ParseFloat(m[2], 64)
-	}
-	return out
+	return collectortest.ParseMetrics(string(body))
 }
 
 // waitCaughtUp polls a router's forwarder until nothing written is unacknowledged.
@@ -193,24 +188,6 @@ func readerMessages(t *testing.T, ctr *chain.Container, glob string) (map[string
 		t.Fatal(err)
 	}
 	return counts, total
-}
-
-// compareCounts returns how many of want's messages are missing from got and how many got
-// holds more than once, and how many got has that want has not.
-func compareCounts(want, got map[string]int) (missing, dups, alien int) {
-	for m, n := range want {
-		if c := got[m]; c < n {
-			missing += n - c
-		} else {
-			dups += c - n
-		}
-	}
-	for m, c := range got {
-		if want[m] == 0 {
-			alien += c
-		}
-	}
-	return missing, dups, alien
 }
 
 // dnsperfLoad runs the host's dnsperf against server for d at qps (bounded by both), on
@@ -322,7 +299,7 @@ func TestFleet(t *testing.T) {
 	for _, name := range names[:2] {
 		own, ownTotal := readerMessages(t, routers[name], chain.CaptureDir+"/cap-*")
 		central, centralTotal := readerMessages(t, f.central, chain.CaptureDir+"/"+name+"/*")
-		missing, dups, alien := compareCounts(own, central)
+		missing, dups, alien := collectortest.CompareCounts(own, central)
 		reported := final[name]["dnstap_forward_duplicate_frames_possible_total"]
 		if name == "router1" {
 			reported += before["dnstap_forward_duplicate_frames_possible_total"]
@@ -442,7 +419,7 @@ func TestFleetEviction(t *testing.T) {
 	own, _ := readerMessages(t, r, chain.CaptureDir+"/cap-*")
 	// Frames of an evicted file that were already in a batch in memory are still shipped:
 	// the centre may hold frames the router's remaining files do not.
-	missing, _, _ := compareCounts(own, central)
+	missing, _, _ := collectortest.CompareCounts(own, central)
 	written := m["dnstap_collector_frames_written_total"]
 	evicted := m["dnstap_forward_evicted_frames_total"]
 	logged := 0

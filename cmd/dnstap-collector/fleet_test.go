@@ -11,8 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,8 +50,6 @@ func (n *node) stop(sig syscall.Signal) {
 	}
 }
 
-var metricLine = regexp.MustCompile(`(?m)^(dnstap_forward_[a-z_]+)\{[^}]*\} (\S+)$`)
-
 // forwardMetrics reads the dnstap_forward_* figures from the process's /metrics.
 func (n *node) forwardMetrics() map[string]float64 {
 	n.t.Helper()
@@ -67,11 +63,7 @@ func (n *node) forwardMetrics() map[string]float64 {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	out := map[string]float64{}
-	for _, l := range metricLine.FindAllStringSubmatch(string(body), -1) {
-		out[l[1]], _ = strconv.ParseFloat(l[2], 64)
-	}
-	return out
+	return collectortest.ParseMetrics(string(body))
 }
 
 // payloadCounts counts each frame payload in every capture file under dir (finished or
@@ -201,18 +193,9 @@ func TestFleetBinaries(t *testing.T) {
 
 	routerFrames, routerTotal := payloadCounts(t, r1dir)
 	centralFrames, centralTotal := payloadCounts(t, filepath.Join(centralDir, "router1"))
-	missing, dups := 0, 0
-	for p, n := range routerFrames {
-		if c := centralFrames[p]; c < n {
-			missing += n - c
-		} else {
-			dups += c - n
-		}
-	}
-	for p, c := range centralFrames {
-		if routerFrames[p] == 0 {
-			t.Errorf("the centre has a frame router1 never wrote (%d times)", c)
-		}
+	missing, dups, alien := collectortest.CompareCounts(routerFrames, centralFrames)
+	if alien > 0 {
+		t.Errorf("the centre has %d frames router1 never wrote", alien)
 	}
 	t.Logf("router1 wrote %d frames, the centre has %d: %d missing, %d duplicates (%v reported possible since the restart)", routerTotal, centralTotal, missing, dups, dupReported)
 	if missing > 0 {

@@ -28,6 +28,7 @@ import (
 	fs "github.com/farsightsec/golang-framestream"
 
 	cbench "github.com/dnstapkit/dnstapkit/collector/bench"
+	"github.com/dnstapkit/dnstapkit/collector/collectortest"
 	"github.com/dnstapkit/dnstapkit/internal/certs"
 )
 
@@ -375,7 +376,6 @@ func (p *proc) kill() {
 }
 
 var metricsAddr = regexp.MustCompile(`msg=metrics addr=(\S+)`)
-var metricLine = regexp.MustCompile(`(?m)^(dnstap_[a-z_]+)(?:\{[^}]*\})? (\S+)$`)
 
 func (p *proc) metrics() (map[string]float64, error) {
 	m := metricsAddr.FindStringSubmatch(p.logs.String())
@@ -392,11 +392,7 @@ func (p *proc) metrics() (map[string]float64, error) {
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	out := map[string]float64{}
-	for _, l := range metricLine.FindAllStringSubmatch(string(body), -1) {
-		out[l[1]], _ = strconv.ParseFloat(l[2], 64)
-	}
-	return out, nil
+	return collectortest.ParseMetrics(string(body)), nil
 }
 
 // cpu returns the user+system time of a live process.
