@@ -305,18 +305,22 @@ func (f *Forwarder) Evict(path string) {
 		f.mu.Unlock()
 		return
 	}
-	var frames int64
-	var err error
+	from := int64(-1) // -1: every frame is in a batch already
 	switch {
 	case sf.readDone:
 	case sf == f.rdFile:
-		frames, err = countFrames(path, f.rd.off, f.cfg.MaxFrameSize)
-		f.rd.close()
-		f.rd, f.rdFile = nil, nil
+		from = f.rd.off
 	case sf == f.todo[0]:
-		frames, err = countFrames(path, f.ackOff, f.cfg.MaxFrameSize)
+		from = f.ackOff
 	default:
-		frames, err = countFrames(path, 0, f.cfg.MaxFrameSize)
+		from = 0
+	}
+	f.removeLocked(sf) // the reader leaves it; retention deletes it once Evict returns
+	f.mu.Unlock()
+	var frames int64
+	var err error
+	if from >= 0 {
+		frames, err = countFrames(path, from, f.cfg.MaxFrameSize)
 	}
 	f.n.evictedFrames.Add(uint64(frames))
 	f.n.evictedFiles.Add(1)
@@ -325,8 +329,6 @@ func (f *Forwarder) Evict(path string) {
 	} else {
 		f.log.Error("retention deletes a file not yet shipped (--keep-size): its frames are lost", "file", path, "frames_lost", frames)
 	}
-	f.removeLocked(sf)
-	f.mu.Unlock()
 	_ = f.save(false)
 	f.wake()
 }
