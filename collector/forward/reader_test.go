@@ -85,3 +85,40 @@ func TestReadVariants(t *testing.T) {
 		t.Errorf("a missing file: %v", err)
 	}
 }
+
+// FuzzSpoolFile: whatever a spool file holds (a crash's leftovers, garbage), reading it does
+// not panic, every frame returned is a whole frame of the file at the offset reported, in
+// increasing offsets, and reading ends with the end of the file or a clear error.
+func FuzzSpoolFile(f *testing.F) {
+	f.Add(spoolBytes(3, true))
+	f.Add(spoolBytes(3, false)[:30])
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 1})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		p := filepath.Join(dir, "x.fstrm")
+		if err := os.WriteFile(p, raw, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		r, err := openPath(p, 0, 16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.close()
+		last := int64(-1)
+		for range len(raw) + 1 {
+			fr, off, err := r.next(-1, 1<<16)
+			if err != nil {
+				return
+			}
+			if off <= last || off+int64(len(fr)) > int64(len(raw)) || string(raw[off:off+int64(len(fr))]) != string(fr) {
+				t.Fatalf("frame %q at %d (after %d) is not the file's", fr, off, last)
+			}
+			if n := binary.BigEndian.Uint32(fr); n == 0 || int(n) != len(fr)-4 {
+				t.Fatalf("frame at %d: length %d, %d bytes", off, n, len(fr))
+			}
+			last = off
+		}
+		t.Fatal("more frames than bytes")
+	})
+}
