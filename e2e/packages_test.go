@@ -216,7 +216,7 @@ func TestPackagesLifecycle(t *testing.T) {
 				c.want("id -nG dnstap", "dnstap")
 				c.want("getent group bind >/dev/null && echo bind", "bind")
 				c.want("cat /var/lib/dnstap-collector/created", "user:dnstap\ngroup:dnstap\ngroup:bind")
-				c.want("dpkg-query -W -f '${Conffiles}' dnstap-collector | awk '{print $1}'", "/etc/default/dnstap-collector")
+				c.want("dpkg-query -W -f '${Conffiles}' dnstap-collector | awk '{print $1}'", "/etc/default/dnstap-collector\n/etc/default/dnstap-collector-central")
 				c.sh("dnstap-collector --version && dnstap-reader --version")
 			})
 
