@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,4 +121,32 @@ func BenchmarkShipTLS(b *testing.B) {
 	b.StopTimer()
 	cancel()
 	<-done
+}
+
+// TestRunSmall runs the whole benchmark small (real binaries, TLS, the ingest reference):
+// the centre must hold every frame and the report must carry the goals.
+func TestRunSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs dnstap-collector")
+	}
+	work := t.TempDir()
+	bin := filepath.Join(work, "dnstap-collector")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/dnstap-collector").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v: %s", err, out)
+	}
+	var report strings.Builder
+	res, err := Run(context.Background(), Options{Frames: 30000, FilesOf: 10000, Collector: bin, Work: work, Out: &report,
+		Golden: []string{"../../../reader/testdata/golden/resolver.fstrm", "../../../reader/testdata/golden/upstream.fstrm"}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, report.String())
+	}
+	if res.Frames != 30000 || res.CentralReceived != 30000 || res.RouterCPU <= 0 || res.IngestWall <= 0 {
+		t.Errorf("%+v\n%s", res, report.String())
+	}
+	for _, want := range []string{"forwarder / ingest:", "goal 1,000,000 frames/s", "one-hour backlog"} {
+		if !strings.Contains(report.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, report.String())
+		}
+	}
+	t.Log("\n" + report.String())
 }
