@@ -41,16 +41,19 @@ type Batch struct {
 	completed []*spoolFile // spool files read to their end (STOP or, for a file not being written, EOF)
 }
 
-// Frame locates one frame, in Batch.Wire and in the spool. File and Offset identify the
-// frame across restarts: a destination that deduplicates (JetStream's Nats-Msg-Id, say) can
-// key on them.
+// Frame locates one frame, in Batch.Wire and in the spool. FileID and Offset identify the
+// frame across restarts and retries: a destination that deduplicates (JetStream's
+// Nats-Msg-Id, say) keys on them.
 type Frame struct {
 	// Start and End delimit the payload in Wire (its length prefix is the 4 bytes before
 	// Start).
 	Start, End int
 	// File is the spool file the frame was read from, as its path without the .part, .gz or
-	// .zst suffix; Offset is the byte offset of its length prefix in the uncompressed file.
+	// .zst suffix. A name can come back after retention deleted its file (a -w without
+	// strftime): FileID is the path and the file's creation, unique, and the same after a
+	// restart. Offset is the byte offset of the frame's length prefix in the uncompressed file.
 	File   string
+	FileID string
 	Offset int64
 }
 

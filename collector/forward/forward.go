@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -75,6 +76,7 @@ const readBuf = 1 << 20
 // spoolFile is one file of the spool not yet shipped to its end.
 type spoolFile struct {
 	key   string
+	id    string    // unique across name reuse, kept in the state: Frame.FileID
 	mtime time.Time // for files found at start: the time of their last write
 
 	readDone bool // under mu: every frame is in a batch (or the file is gone)
@@ -159,20 +161,20 @@ func New(cfg Config, log *slog.Logger) (*Forwarder, error) {
 	if st == nil {
 		f.clean = true
 		for _, p := range listed {
-			f.add(keyOf(p), fileTime(p))
+			f.add(keyOf(p), fileTime(p), "")
 		}
 		f.log.Info("no forward state: shipping the spool files found", "files", len(f.todo), "state", cfg.State)
 	} else {
 		f.clean = st.Clean
-		for _, k := range st.Files {
-			f.add(k, fileTime(k))
+		for _, sf := range st.Files {
+			f.add(sf.Path, fileTime(sf.Path), sf.ID)
 		}
 		f.ackOff = st.Offset
 		for _, p := range listed {
 			k := keyOf(p)
 			if t := fileTime(p); f.byKey[k] == nil && t.After(st.Saved) {
 				f.log.Warn("spool file written while forwarding was off: shipping it", "file", p)
-				f.add(k, t)
+				f.add(k, t, "")
 			}
 		}
 		f.log.Info("forward state loaded", "files", len(f.todo), "offset", f.ackOff, "clean_stop", st.Clean, "state", cfg.State)
@@ -184,12 +186,16 @@ func New(cfg Config, log *slog.Logger) (*Forwarder, error) {
 	return f, nil
 }
 
-// add appends a spool file to the files to ship; mu is held or f is new.
-func (f *Forwarder) add(key string, mtime time.Time) *spoolFile {
+// add appends a spool file to the files to ship; mu is held or f is new. id "" makes one
+// from the key and mtime.
+func (f *Forwarder) add(key string, mtime time.Time, id string) *spoolFile {
 	if old := f.byKey[key]; old != nil {
 		return old
 	}
-	sf := &spoolFile{key: key, mtime: mtime}
+	if id == "" {
+		id = key + "@" + strconv.FormatInt(mtime.UnixNano(), 36)
+	}
+	sf := &spoolFile{key: key, mtime: mtime, id: id}
 	f.todo = append(f.todo, sf)
 	f.byKey[key] = sf
 	return sf
@@ -212,9 +218,9 @@ func (f *Forwarder) save(clean bool) error {
 	f.saveMu.Lock()
 	defer f.saveMu.Unlock()
 	f.mu.Lock()
-	st := state{Offset: f.ackOff, Clean: clean, Saved: f.cfg.Now(), Destination: f.cfg.Name, Files: make([]string, 0, len(f.todo))}
+	st := state{Offset: f.ackOff, Clean: clean, Saved: f.cfg.Now(), Destination: f.cfg.Name, Files: make([]stateFile, 0, len(f.todo))}
 	for _, sf := range f.todo {
-		st.Files = append(st.Files, sf.key)
+		st.Files = append(st.Files, stateFile{Path: sf.key, ID: sf.id})
 	}
 	f.mu.Unlock()
 	if len(st.Files) == 0 {
@@ -249,7 +255,7 @@ func (f *Forwarder) FileOpened(part string) {
 		f.log.Warn("spool file name reused while not shipped: the earlier file is gone", "file", part)
 		f.removeLocked(old)
 	}
-	sf := f.add(key, now)
+	sf := f.add(key, now, "")
 	f.nmu.Lock()
 	sf.live = true
 	f.liveParts[part] = sf
@@ -473,7 +479,7 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 		case err == nil:
 			start := len(b.Wire) + 4
 			b.Wire = append(b.Wire, frame...)
-			b.Frames = append(b.Frames, Frame{Start: start, End: len(b.Wire), File: sf.key, Offset: off})
+			b.Frames = append(b.Frames, Frame{Start: start, End: len(b.Wire), File: sf.key, FileID: sf.id, Offset: off})
 			b.endFile, b.endOffset = sf, off+int64(len(frame))
 			continue
 		case errors.Is(err, errNeedMore):

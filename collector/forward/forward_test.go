@@ -24,16 +24,17 @@ var _ collector.Spool = (*Forwarder)(nil)
 // accepts, errDeliveredThenFail records the frames and fails (the far side has them, the
 // ack was lost), anything else fails before any frame arrives.
 type fakeDest struct {
-	mu     sync.Mutex
-	got    []string // payloads, in the order received (duplicates included)
-	sends  int
-	fail   func(b *Batch) error
-	seenAt map[string]int
+	mu    sync.Mutex
+	got   []string // payloads, in the order received (duplicates included)
+	sends int
+	fail  func(b *Batch) error
+	ids   map[string]string // FileID and Offset -> payload: a deduplicating destination's key
+	clash int               // keys seen with two different payloads
 }
 
 var errDeliveredThenFail = errors.New("frames delivered, FINISH lost")
 
-func newFakeDest() *fakeDest { return &fakeDest{seenAt: map[string]int{}} }
+func newFakeDest() *fakeDest { return &fakeDest{ids: map[string]string{}} }
 
 func (d *fakeDest) Send(ctx context.Context, b *Batch) error {
 	d.mu.Lock()
@@ -48,8 +49,14 @@ func (d *fakeDest) Send(ctx context.Context, b *Batch) error {
 		return NotDelivered(err)
 	}
 	d.mu.Lock()
-	for i := range b.Frames {
-		d.got = append(d.got, string(b.Payload(i)))
+	for i, fr := range b.Frames {
+		p := string(b.Payload(i))
+		d.got = append(d.got, p)
+		key := fmt.Sprintf("%s/%d", fr.FileID, fr.Offset)
+		if old, ok := d.ids[key]; ok && old != p {
+			d.clash++
+		}
+		d.ids[key] = p
 	}
 	d.mu.Unlock()
 	return err
@@ -341,6 +348,13 @@ func TestUncleanStop(t *testing.T) {
 	if s := r2.fw.Stats(); dups != 50 || s.DuplicatesPossible != 50 {
 		t.Errorf("%d duplicates, %d counted; want the 50 frames of the batch in flight", dups, s.DuplicatesPossible)
 	}
+	// The repeated frames carry the same FileID and Offset after the restart: a
+	// deduplicating destination would drop them.
+	dest.mu.Lock()
+	if len(dest.ids) != len(sent) || dest.clash != 0 {
+		t.Errorf("%d distinct (FileID, Offset) for %d frames, %d clashes", len(dest.ids), len(sent), dest.clash)
+	}
+	dest.mu.Unlock()
 }
 
 // TestEvictionCounted: with the destination down, --keep-size deletes unshipped files: the
@@ -381,6 +395,11 @@ func TestEvictionCounted(t *testing.T) {
 	if uint64(missing) != st.EvictedFrames || missing == 0 {
 		t.Errorf("%d frames missing at the destination, %d counted as evicted", missing, st.EvictedFrames)
 	}
+	dest.mu.Lock()
+	if dest.clash != 0 || len(dest.ids) != len(got) {
+		t.Errorf("names reused after eviction: %d (FileID, Offset) keys for %d frames, %d clashes", len(dest.ids), len(got), dest.clash)
+	}
+	dest.mu.Unlock()
 	if n := strings.Count(r.log.String(), "retention deletes a file not yet shipped"); uint64(n) != st.EvictedFiles {
 		t.Errorf("%d eviction log lines, %d files evicted", n, st.EvictedFiles)
 	}
@@ -461,18 +480,18 @@ func TestStateSaveAtomic(t *testing.T) {
 	if err := os.WriteFile(p+".tmp", []byte("garbage"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	st := &state{Files: []string{"/a", "/b"}, Offset: 42, Destination: "x"}
+	st := &state{Files: []stateFile{{"/a", "/a@1"}, {"/b", "/b@2"}}, Offset: 42, Destination: "x"}
 	if err := st.save(p); err != nil {
 		t.Fatal(err)
 	}
 	got, err := loadState(p)
-	if err != nil || got.Offset != 42 || strings.Join(got.Files, ",") != "/a,/b" {
+	if err != nil || got.Offset != 42 || fmt.Sprint(got.Files) != "[{/a /a@1} {/b /b@2}]" {
 		t.Fatalf("%+v %v", got, err)
 	}
 	if _, err := os.Stat(p + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf("temporary file left: %v", err)
 	}
-	for _, bad := range []string{`{"version":2}`, `{"version":1,"offset":-1}`, `{"version":1,"offset":5,"files":[]}`} {
+	for _, bad := range []string{`{"version":2}`, `{"version":1,"offset":-1}`, `{"version":1,"offset":5,"files":[]}`, `{"version":1,"files":[{"path":"/a"}]}`} {
 		if err := os.WriteFile(p, []byte(bad), 0o640); err != nil {
 			t.Fatal(err)
 		}

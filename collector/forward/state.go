@@ -16,9 +16,8 @@ import (
 // names sorting right (a clock stepped back, a name reused after retention).
 type state struct {
 	Version int `json:"version"`
-	// Files are the spool files not yet shipped to their end, oldest first, each as its
-	// path without .part, .gz or .zst.
-	Files []string `json:"files"`
+	// Files are the spool files not yet shipped to their end, oldest first.
+	Files []stateFile `json:"files"`
 	// Offset is the byte offset in Files[0] (uncompressed) just after the last frame the
 	// destination acknowledged: shipping resumes there.
 	Offset int64 `json:"offset"`
@@ -30,6 +29,13 @@ type state struct {
 	Saved time.Time `json:"saved"`
 	// Destination names where the files were being shipped, for the operator.
 	Destination string `json:"destination"`
+}
+
+// stateFile is a spool file in the state: its path without .part, .gz or .zst, and an
+// identity that a later file of the same name (after retention freed it) does not share.
+type stateFile struct {
+	Path string `json:"path"`
+	ID   string `json:"id"`
 }
 
 const stateVersion = 1
@@ -52,6 +58,11 @@ func loadState(p string) (*state, error) {
 	}
 	if st.Offset < 0 || (len(st.Files) == 0 && st.Offset != 0) {
 		return nil, fmt.Errorf("forward state %s: offset %d with %d files", p, st.Offset, len(st.Files))
+	}
+	for i, sf := range st.Files {
+		if sf.Path == "" || sf.ID == "" {
+			return nil, fmt.Errorf("forward state %s: file %d has no path or id", p, i)
+		}
 	}
 	return &st, nil
 }
