@@ -82,9 +82,10 @@ type spoolFile struct {
 	readDone bool // under mu: every frame is in a batch (or the file is gone)
 
 	// Under nmu: what the writer reports while it writes the file.
-	live  bool
-	size  int64  // bytes written, ending with a whole frame
-	marks []mark // when the bytes were written (lag in seconds)
+	opened bool // by the writer in this run (FileOpened)
+	live   bool
+	size   int64  // bytes written, ending with a whole frame
+	marks  []mark // when the bytes were written (lag in seconds)
 }
 
 // mark: the bytes of the file up to end were written at about at (a run of writes within a
@@ -257,7 +258,7 @@ func (f *Forwarder) FileOpened(part string) {
 	}
 	sf := f.add(key, now, "")
 	f.nmu.Lock()
-	sf.live = true
+	sf.live, sf.opened = true, true
 	f.liveParts[part] = sf
 	f.nmu.Unlock()
 	f.mu.Unlock()
@@ -471,7 +472,8 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 				f.log.Error("cannot open a spool file; retrying", "file", sf.key, "error", err)
 				return false, true
 			}
-			f.rd, f.rdFile, f.limit = r, sf, f.liveLimit(sf)
+			f.rd, f.rdFile = r, sf
+			f.limit, _ = f.readLimit(sf)
 		}
 		sf := f.rdFile
 		frame, off, err := f.rd.next(f.limit, f.cfg.MaxFrameSize)
@@ -484,11 +486,16 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 			continue
 		case errors.Is(err, errNeedMore):
 			// At what the writer had reported: has it written more, or closed the file?
-			if limit := f.liveLimit(sf); limit != f.limit {
+			limit, closed := f.readLimit(sf)
+			if limit != f.limit {
 				f.limit = limit
 				continue
 			}
-			return false, false
+			if !closed {
+				return false, false
+			}
+			// Every frame the writer wrote to it is read; after them come STOP, or, when a
+			// write failed and the file was given up, bytes the writer wrote again elsewhere.
 		case errors.Is(err, errPartial):
 			f.log.Warn("spool file ends inside a frame (a crash cut it); shipped up to its last whole frame", "file", f.rd.path, "offset", off)
 		case !errors.Is(err, errFileEnd):
@@ -502,15 +509,16 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 	}
 }
 
-// liveLimit returns how much of sf may be read: its size as the writer reported it while
-// the writer has it open, else -1 (all of it).
-func (f *Forwarder) liveLimit(sf *spoolFile) int64 {
+// readLimit returns how much of sf may be read: for a file the writer opened in this run,
+// the size it reported (closed: the writer has closed it, the size is final); for a file
+// from before, -1: all of it.
+func (f *Forwarder) readLimit(sf *spoolFile) (limit int64, closed bool) {
 	f.nmu.Lock()
 	defer f.nmu.Unlock()
-	if sf.live {
-		return sf.size
+	if !sf.opened {
+		return -1, false
 	}
-	return -1
+	return sf.size, !sf.live
 }
 
 // nextToRead returns the first file not read to its end; mu is held.
