@@ -83,6 +83,7 @@ type spoolFile struct {
 
 	// Under nmu: what the writer reports while it writes the file.
 	opened bool // by the writer in this run (FileOpened)
+	empty  bool // removed by the writer with no frame in it
 	live   bool
 	size   int64  // bytes written, ending with a whole frame
 	marks  []mark // when the bytes were written (lag in seconds)
@@ -285,10 +286,11 @@ func (f *Forwarder) FileWritten(part string, size int64, frames int) {
 }
 
 // FileClosed notes that the collector finished part: the reader reads it to its end.
+// final "" says the writer removed it, empty.
 func (f *Forwarder) FileClosed(part, final string) {
 	f.nmu.Lock()
 	if sf := f.liveParts[part]; sf != nil {
-		sf.live = false
+		sf.live, sf.empty = false, final == ""
 		delete(f.liveParts, part)
 	}
 	f.nmu.Unlock()
@@ -459,6 +461,15 @@ func (f *Forwarder) fill(b *Batch) (full, stalled bool) {
 			off := int64(0)
 			if sf == f.todo[0] {
 				off = f.ackOff
+			}
+			f.nmu.Lock()
+			empty := sf.empty
+			f.nmu.Unlock()
+			if empty { // removed by the writer, no frame in it: nothing to read
+				sf.readDone = true
+				b.completed = append(b.completed, sf)
+				b.endFile, b.endOffset = sf, 0
+				continue
 			}
 			r, err := openSpoolFile(sf.key, off, readBuf)
 			if errors.Is(err, errVanished) {

@@ -547,3 +547,34 @@ func TestLagAndStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyFileRemoved: a file the writer opened and removed with no frame in it (every
+// write to it failed) leaves the state without a word about lost frames.
+func TestEmptyFileRemoved(t *testing.T) {
+	dir := t.TempDir()
+	log := &syncBuf{}
+	fw, err := New(Config{Destination: newFakeDest(), Name: "test", State: filepath.Join(dir, ".state")}, slog.New(slog.NewTextHandler(log, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(dir, "cap.fstrm.part")
+	if err := os.WriteFile(part, spoolBytes(0, false), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	fw.FileOpened(part)
+	if err := os.Remove(part); err != nil {
+		t.Fatal(err)
+	}
+	fw.FileClosed(part, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- fw.Run(ctx) }()
+	waitFor(t, "the file forgotten", func() bool { return fw.Stats().FilesPending == 0 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "level=ERROR") || strings.Contains(log.String(), "level=WARN") {
+		t.Errorf("an empty file removed is not an error:\n%s", log)
+	}
+}
