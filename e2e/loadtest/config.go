@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ const (
 	envCollector   = "COLLECTOR"        // dnstap-collector binary (default: build ./cmd/dnstap-collector)
 	envAddr        = "LOAD_ADDR"        // named's loopback address (default 127.0.56.1)
 	envKeep        = "LOAD_KEEP"        // keep each round's directory (default false)
+	envOffered     = "LOAD_OFFERED"     // offered loads, percent of mode 1's saturation (default 25,50,80; none)
+	envSearch      = "LOAD_SEARCH"      // steps of the zero-drop search (default 3; 0 = none)
+	envBind        = "LOAD_BIND"        // the toolkit's bind9-dnstap of this series in a container ("" = the host's named)
 )
 
 // DefaultConfig is the full run for people: 30 s a round, 3 rounds, every mode, unpinned and
@@ -54,6 +58,8 @@ func DefaultConfig(root string) Config {
 		Load:         Load{Seconds: 30, Clients: 8, Threads: 2, Outstanding: 500, Timeout: 2, Latencies: true},
 		Fstrm:        TunedFstrm,
 		Settle:       2 * time.Second,
+		Offered:      DefaultOffered,
+		SearchSteps:  3,
 	}
 }
 
@@ -67,7 +73,7 @@ func ConfigFromEnv(root string) (Config, error) {
 	}{
 		{envSeconds, &c.Load.Seconds, 1}, {envRounds, &c.Rounds, 1}, {envClients, &c.Load.Clients, 1},
 		{envThreads, &c.Load.Threads, 1}, {envOutstanding, &c.Load.Outstanding, 1},
-		{envQPS, &c.Load.MaxQPS, 0}, {envNames, &c.Names, 10000},
+		{envQPS, &c.Load.MaxQPS, 0}, {envNames, &c.Names, 10000}, {envSearch, &c.SearchSteps, 0},
 	}
 	for _, k := range ints {
 		v := os.Getenv(k.env)
@@ -110,6 +116,14 @@ func ConfigFromEnv(root string) (Config, error) {
 	default:
 		return c, fmt.Errorf("invalid %s %q: must be tuned or default", envFstrm, v)
 	}
+	if v := os.Getenv(envOffered); v != "" {
+		o, err := ParseOffered(v)
+		if err != nil {
+			return c, fmt.Errorf("invalid %s: %w", envOffered, err)
+		}
+		c.Offered = o
+	}
+	c.Bind = os.Getenv(envBind)
 	if v := os.Getenv(envKeep); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -127,6 +141,33 @@ func ConfigFromEnv(root string) (Config, error) {
 		c.Addr = v
 	}
 	return c, nil
+}
+
+// ParseOffered reads LOAD_OFFERED: comma-separated percentages of mode 1's saturation, each
+// from 1 to 99 ("25,50,80"), or "none" for saturation only.
+func ParseOffered(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "none" {
+		return nil, nil
+	}
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(f), "%"))
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > 99 {
+			return nil, fmt.Errorf("invalid offered load %q: must be a percentage from 1 to 99, or none", f)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no offered load in %q (none for saturation only)", s)
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // summary is the part of the configuration that the report records.
@@ -147,6 +188,7 @@ func (c Config) summary() map[string]any {
 		"seconds": c.Load.Seconds, "clients": c.Load.Clients, "threads": c.Load.Threads,
 		"outstanding": c.Load.Outstanding, "max_qps": c.Load.MaxQPS, "latencies": c.Load.Latencies,
 		"fstrm": c.Fstrm, "fstrm_conf": c.Fstrm.Conf(),
+		"offered_pct": c.Offered, "search_steps": c.SearchSteps, "load_bind": c.Bind,
 	}
 }
 

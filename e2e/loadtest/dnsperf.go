@@ -30,6 +30,7 @@ type PerfResult struct {
 	Lost       int64            `json:"lost"`
 	QPS        float64          `json:"qps"`
 	AvgLatency time.Duration    `json:"avg_latency_ns"`
+	P50Latency time.Duration    `json:"p50_latency_ns"` // 0 when Latencies was off
 	P99Latency time.Duration    `json:"p99_latency_ns"` // 0 when Latencies was off
 	RunTime    time.Duration    `json:"run_time_ns"`
 	Rcodes     map[string]int64 `json:"rcodes"`
@@ -137,6 +138,7 @@ func parseDnsperf(r io.Reader) (PerfResult, error) {
 		return res, fmt.Errorf("no Statistics block")
 	}
 	if len(lat) > 0 {
+		res.P50Latency = percentile(lat, 0.50)
 		res.P99Latency = percentile(lat, 0.99)
 	}
 	return res, nil

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"os"
@@ -16,7 +17,8 @@ type ServerConf struct {
 	StatsPort int    // statistics-channels port (HTTP on Addr)
 	Zone      Zone
 	Mode      Mode
-	Fstrm     Fstrm // fstrm-set-* options in dnstap modes (ignored by ModeCollectorDefault)
+	Fstrm     Fstrm  // fstrm-set-* options in dnstap modes (ignored by ModeCollectorDefault)
+	ZoneType  string // "primary" (default), or "master" for BIND before 9.16
 }
 
 // SocketPath is the dnstap unix socket named connects to.
@@ -62,8 +64,8 @@ logging {
 	category queries { queries; };
 };
 zone "." { type hint; file "root.hints"; };
-zone %q { type primary; file "zone.db"; };
-`, s.Addr, s.StatsPort, filepath.Join(s.Dir, "named.log"), s.QuerylogPath(), s.Zone.Origin)
+zone %q { type %s; file "zone.db"; };
+`, s.Addr, s.StatsPort, filepath.Join(s.Dir, "named.log"), s.QuerylogPath(), s.Zone.Origin, cmp.Or(s.ZoneType, "primary"))
 	return b.String()
 }
 

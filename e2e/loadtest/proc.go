@@ -20,6 +20,11 @@ const userHZ = 100
 type proc struct {
 	name string
 	cmd  *exec.Cmd
+	pid  int // the program's pid: cmd's own, or (in a container) what lookupPID found
+	// lookupPID finds the program's pid once it runs, when cmd is not the program itself
+	// (docker run); nil when it is.
+	lookupPID func(ctx context.Context) (int, error)
+	cleanup   func() // after it has ended (remove its container); nil for none
 	log  *os.File
 	done chan struct{}
 	err  error // set when done is closed
@@ -46,12 +51,25 @@ func start(name, logPath, cpus string, argv ...string) (*proc, error) {
 		lf.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, log: lf, done: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, pid: cmd.Process.Pid, log: lf, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
 	return p, nil
+}
+
+// resolvePID sets pid to the program's own when cmd is only its launcher.
+func (p *proc) resolvePID(ctx context.Context) error {
+	if p.lookupPID == nil {
+		return nil
+	}
+	pid, err := p.lookupPID(ctx)
+	if err != nil {
+		return fmt.Errorf("pid of %s: %w", p.name, err)
+	}
+	p.pid = pid
+	return nil
 }
 
 // exited reports whether the process has ended.
@@ -67,6 +85,10 @@ func (p *proc) exited() bool {
 // stop sends SIGTERM, waits up to grace, then SIGKILL. It returns the process's resource use.
 func (p *proc) stop(grace time.Duration) (*syscall.Rusage, error) {
 	defer p.log.Close()
+	if cleanup := p.cleanup; cleanup != nil {
+		p.cleanup = nil
+		defer cleanup()
+	}
 	if !p.exited() {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 		select {

@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -38,6 +40,15 @@ type Config struct {
 	Settle  time.Duration // wait after the load so named flushes its dnstap frames
 	Keep    bool          // keep each round's directory (configs, logs, captures) in WorkDir
 
+	// Offered are the fixed loads after saturation, in percent of mode 1's saturation qps
+	// (ascending); none for saturation only.
+	Offered []int
+	// SearchSteps bounds the search for the highest zero-drop rate (0: no search).
+	SearchSteps int
+	// Bind is a BIND series ("9.18") whose bind9-dnstap package (bind:build) runs named in a
+	// container instead of the host's Named; "" for the host's.
+	Bind string
+
 	Logf func(format string, args ...any) // progress; nil for none
 }
 
@@ -58,10 +69,16 @@ var (
 
 // RoundResult is one run of one mode.
 type RoundResult struct {
+	Bind    string `json:"bind"` // BIND's version (BindVersion)
 	Mode    Mode   `json:"mode"`
 	Pinning string `json:"pinning"`
 	Round   int    `json:"round"`
-	Error   string `json:"error,omitempty"`
+	// OfferedPct is the offered load in percent of mode 1's saturation (0: saturation) and
+	// OfferedQPS the rate dnsperf was given (-Q; 0: none).
+	OfferedPct int    `json:"offered_pct"`
+	OfferedQPS int    `json:"offered_qps"`
+	Search     bool   `json:"search,omitempty"` // a round of the zero-drop search, not of the table
+	Error      string `json:"error,omitempty"`
 
 	Perf PerfResult `json:"dnsperf"`
 	// Load is the change of named's counters during dnsperf's run; Total is their value at
@@ -84,8 +101,12 @@ func (c Config) logf(format string, args ...any) {
 	}
 }
 
-// Run runs every mode Rounds times under each pinning and returns the results. A mode that
-// fails is recorded with its error and the others go on; the returned error joins them.
+// Run measures every mode under each pinning: first at saturation (Rounds rounds, the modes
+// interleaved in each round), which gives mode 1's saturation qps; then at each offered load
+// of Offered (percent of that qps, dnsperf -Q), the points and modes interleaved in each
+// round; then, when dnstap dropped frames at GoalPct or below, a short search for the highest
+// rate with no drop in any round, for dnstap-collector and fstrm_capture. A round that fails
+// is recorded with its error and the others go on; the returned error joins them.
 func Run(ctx context.Context, c Config) (*Report, error) {
 	if err := ensureLoopback(c.Addr); err != nil {
 		return nil, err
@@ -97,58 +118,170 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	if err := writeFile(queries, func(f *os.File) error { return c.zone().WriteQueries(f, c.Queries, c.Mix) }); err != nil {
 		return nil, err
 	}
+	nr, err := c.namedRunner(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var collectorErr error
 	if needsCollector(c.Modes) && c.Collector == "" {
 		c.Collector, collectorErr = BuildCollector(ctx, c.ModuleRoot, c.WorkDir)
 	}
-	rep := &Report{Started: time.Now().UTC(), Config: c.summary(), LoadAvgStart: loadAvg()}
+	rep := &Report{Started: time.Now().UTC(), Config: c.summary(), LoadAvgStart: loadAvg(), Bind: nr.version}
 	var errs []error
+	one := func(m Mode, pin Pinning, round int, pt Point, search bool) RoundResult {
+		what := fmt.Sprintf("round %d/%d, %s, %s, mode %d (%s)", round, c.Rounds, pin.Name, pt.Name(), int(m), m)
+		if pt.QPS > 0 {
+			what += fmt.Sprintf(", -Q %d", pt.QPS)
+		}
+		if search {
+			what = "search: " + what
+		}
+		c.logf("%s", what)
+		var r RoundResult
+		var err error
+		if m.Collector() == "dnstap-collector" && collectorErr != nil {
+			err = collectorErr
+		} else {
+			r, err = c.runOnce(ctx, nr, m, pin, round, pt, queries)
+		}
+		r.Bind, r.Mode, r.Pinning, r.Round, r.OfferedPct, r.OfferedQPS, r.Search = nr.version, m, pin.Name, round, pt.Pct, pt.QPS, search
+		if err != nil {
+			r.Error = err.Error()
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
+			c.logf("  error: %v", err)
+		} else {
+			c.logf("  %.0f qps, avg %s, p50 %s, p99 %s, lost %d, named CPU %s, dnstap sent %d dropped %d, frames %v",
+				r.Perf.QPS, r.Perf.AvgLatency, r.Perf.P50Latency, r.Perf.P99Latency, r.Perf.Lost, r.NamedCPU,
+				r.Total.DnstapSuccess, r.Total.DnstapDropped, framesTotal(r.Frames))
+		}
+		rep.Rounds = append(rep.Rounds, r)
+		return r
+	}
+	finish := func() (*Report, error) {
+		rep.Finished = time.Now().UTC()
+		rep.Summaries = Summarize(rep.Rounds)
+		return rep, errors.Join(errs...)
+	}
+
+	// Saturation: as fast as named answers (up to Load.MaxQPS).
 	for round := 1; round <= c.Rounds; round++ {
 		for _, pin := range c.Pinning {
 			for _, m := range c.Modes {
 				if err := ctx.Err(); err != nil {
-					return rep, err
+					return finish()
 				}
-				c.logf("round %d/%d, %s, mode %d (%s)", round, c.Rounds, pin.Name, int(m), m)
-				var r RoundResult
-				var err error
-				if m.Collector() == "dnstap-collector" && collectorErr != nil {
-					r, err = RoundResult{Mode: m, Pinning: pin.Name, Round: round}, collectorErr
-				} else {
-					r, err = c.runOnce(ctx, m, pin, round, queries)
-				}
-				if err != nil {
-					r.Error = err.Error()
-					errs = append(errs, fmt.Errorf("round %d, %s, mode %d: %w", round, pin.Name, int(m), err))
-					c.logf("  error: %v", err)
-				} else {
-					c.logf("  %.0f qps, avg %s, p99 %s, lost %d, dnstap sent %d dropped %d, frames %v",
-						r.Perf.QPS, r.Perf.AvgLatency, r.Perf.P99Latency, r.Perf.Lost,
-						r.Total.DnstapSuccess, r.Total.DnstapDropped, framesTotal(r.Frames))
-				}
-				rep.Rounds = append(rep.Rounds, r)
+				one(m, pin, round, Saturation, false)
 			}
 		}
 	}
-	rep.Finished = time.Now().UTC()
-	rep.Summaries = Summarize(rep.Rounds)
-	return rep, errors.Join(errs...)
+	if len(c.Offered) == 0 {
+		return finish()
+	}
+	rep.Saturation = map[string]float64{}
+	for _, pin := range c.Pinning {
+		if sat := saturationQPS(rep.Rounds, pin.Name); sat > 0 {
+			rep.Saturation[pin.Name] = sat
+		} else {
+			errs = append(errs, fmt.Errorf("%s: no offered load: mode 1 has no saturation rate (run mode 1, LOAD_MODES)", pin.Name))
+		}
+	}
+	// Offered load: fixed rates, a share of mode 1's saturation.
+	for round := 1; round <= c.Rounds; round++ {
+		for _, pin := range c.Pinning {
+			sat := rep.Saturation[pin.Name]
+			if sat == 0 {
+				continue
+			}
+			for _, pct := range c.Offered {
+				for _, m := range c.Modes {
+					if err := ctx.Err(); err != nil {
+						return finish()
+					}
+					one(m, pin, round, offeredPoint(sat, pct), false)
+				}
+			}
+		}
+	}
+	// The zero-drop search, when the goal's points dropped.
+	sums := Summarize(rep.Rounds)
+	for _, pin := range c.Pinning {
+		sat := rep.Saturation[pin.Name]
+		if sat == 0 || c.SearchSteps == 0 {
+			continue
+		}
+		for _, m := range []Mode{ModeCollector, ModeFstrmCapture} {
+			if !slices.Contains(c.Modes, m) {
+				continue
+			}
+			lo, hi, need := searchBracket(summariesOf(sums, nr.version, pin.Name, m))
+			if !need {
+				continue
+			}
+			s := Search{Bind: nr.version, Pinning: pin.Name, Mode: m, Name: m.String(), Saturation: sat, From: lo, To: hi}
+			s.ZeroDrop = bisect(lo, hi, c.SearchSteps, func(pct int) bool {
+				pt := offeredPoint(sat, pct)
+				st := SearchStep{Pct: pct, QPS: pt.QPS}
+				for round := 1; round <= c.Rounds && ctx.Err() == nil; round++ {
+					r := one(m, pin, round, pt, true)
+					st.Rounds++
+					if r.Error != "" {
+						st.Error = r.Error
+						break
+					}
+					if st.Drops += r.Drops(); st.Drops > 0 {
+						break
+					}
+				}
+				st.Clean = st.Error == "" && st.Drops == 0 && st.Rounds == c.Rounds
+				s.Steps = append(s.Steps, st)
+				return st.Clean
+			})
+			c.logf("search: %s, mode %d: highest rate with no drop in %d rounds: %s of %.0f qps", pin.Name, int(m), c.Rounds, pointName(s.ZeroDrop), sat)
+			rep.Searches = append(rep.Searches, s)
+		}
+	}
+	return finish()
+}
+
+// saturationQPS is mode 1's median qps at saturation under pinning pin; 0 when it has none.
+func saturationQPS(rounds []RoundResult, pin string) float64 {
+	var qps []float64
+	for _, r := range rounds {
+		if r.Mode == ModeNone && r.Pinning == pin && r.OfferedPct == 0 && !r.Search && r.Error == "" && r.Perf.QPS > 0 {
+			qps = append(qps, r.Perf.QPS)
+		}
+	}
+	if len(qps) == 0 {
+		return 0
+	}
+	return median(qps)
+}
+
+// summariesOf picks the summaries of one BIND, pinning and mode.
+func summariesOf(sums []Summary, bind, pin string, m Mode) []Summary {
+	var out []Summary
+	for _, s := range sums {
+		if s.Bind == bind && s.Pinning == pin && s.Mode == m {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (c Config) zone() Zone { return Zone{Origin: "load.test", Names: c.Names} }
 
 // runOnce starts the collector (if the mode has one) and named, runs dnsperf, and collects
 // the counters.
-func (c Config) runOnce(ctx context.Context, m Mode, pin Pinning, round int, queries string) (RoundResult, error) {
-	r := RoundResult{Mode: m, Pinning: pin.Name, Round: round}
-	dir := filepath.Join(c.WorkDir, fmt.Sprintf("r%d-%s-m%d", round, pin.Name, int(m)))
+func (c Config) runOnce(ctx context.Context, nr namedRunner, m Mode, pin Pinning, round int, pt Point, queries string) (RoundResult, error) {
+	var r RoundResult
+	dir := filepath.Join(c.WorkDir, fmt.Sprintf("r%d-%s-%s-m%d", round, pin.Name, strings.TrimSuffix(pt.Name(), "%"), int(m)))
 	if err := os.RemoveAll(dir); err != nil {
 		return r, fmt.Errorf("clean %s: %w", dir, err)
 	}
 	if !c.Keep {
 		defer os.RemoveAll(dir) // captures of a full run are hundreds of MB
 	}
-	sc := ServerConf{Dir: dir, Addr: c.Addr, Port: c.Port, StatsPort: c.StatsPort, Zone: c.zone(), Mode: m, Fstrm: c.Fstrm}
+	sc := ServerConf{Dir: dir, Addr: c.Addr, Port: c.Port, StatsPort: c.StatsPort, Zone: c.zone(), Mode: m, Fstrm: c.Fstrm, ZoneType: nr.zoneType}
 	if err := sc.Write(); err != nil {
 		return r, err
 	}
@@ -173,8 +306,7 @@ func (c Config) runOnce(ctx context.Context, m Mode, pin Pinning, round int, que
 			return r, fmt.Errorf("%s did not listen on %s: %w (log: %s)", name, sc.SocketPath(), err, readTail(coll.log.Name()))
 		}
 	}
-	named, err := start("named", filepath.Join(dir, "named.stderr"), pin.Named,
-		c.Named, "-f", "-4", "-c", filepath.Join(dir, "named.conf"))
+	named, err := nr.start(ctx, dir, pin.Named)
 	if err != nil {
 		return r, err
 	}
@@ -184,11 +316,14 @@ func (c Config) runOnce(ctx context.Context, m Mode, pin Pinning, round int, que
 		return r, fmt.Errorf("named did not answer on %s: %w (log: %s %s)", server, err,
 			readTail(named.log.Name()), readTail(filepath.Join(dir, "named.log")))
 	}
+	if err := named.resolvePID(ctx); err != nil {
+		return r, err
+	}
 	s0, err := FetchStats(ctx, sc.StatsURL())
 	if err != nil {
 		return r, err
 	}
-	nc0, err := cpuTime(named.cmd.Process.Pid)
+	nc0, err := cpuTime(named.pid)
 	if err != nil {
 		return r, err
 	}
@@ -200,11 +335,14 @@ func (c Config) runOnce(ctx context.Context, m Mode, pin Pinning, round int, que
 	}
 	load := c.Load
 	load.CPUs = pin.Dnsperf
+	if pt.QPS > 0 {
+		load.MaxQPS = pt.QPS
+	}
 	r.Perf, err = RunDnsperf(ctx, c.Dnsperf, c.Addr, c.Port, queries, load)
 	if err != nil {
 		return r, err
 	}
-	nc1, err := cpuTime(named.cmd.Process.Pid)
+	nc1, err := cpuTime(named.pid)
 	if err != nil {
 		return r, fmt.Errorf("named after the load: %w", err)
 	}
@@ -227,7 +365,7 @@ func (c Config) runOnce(ctx context.Context, m Mode, pin Pinning, round int, que
 	}
 	// VmHWM, not rusage's maxrss: a child that Go forks carries the Go process's resident set
 	// into its maxrss (the exec keeps the high-water mark of the old address space).
-	if r.NamedPeakKiB, err = peakRSS(named.cmd.Process.Pid); err != nil {
+	if r.NamedPeakKiB, err = peakRSS(named.pid); err != nil {
 		return r, err
 	}
 	if coll != nil {
