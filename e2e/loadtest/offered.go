@@ -54,11 +54,11 @@ func (r RoundResult) Drops() int64 {
 
 // SearchStep is one rate the zero-drop search tried.
 type SearchStep struct {
-	Pct    int   `json:"pct"`        // percent of mode 1's saturation
-	QPS    int   `json:"qps"`        // dnsperf -Q
-	Rounds int   `json:"rounds"`     // rounds run: a rate is given up at its first round with a drop
-	Drops  int64 `json:"drops"`      // frames dropped in those rounds (BIND and collector)
-	Clean  bool  `json:"zero_drop"`  // no drop in every one of Config.Rounds rounds
+	Pct    int    `json:"pct"`       // percent of mode 1's saturation
+	QPS    int    `json:"qps"`       // dnsperf -Q
+	Rounds int    `json:"rounds"`    // rounds run: a rate is given up at its first round with a drop
+	Drops  int64  `json:"drops"`     // frames dropped in those rounds (BIND and collector)
+	Clean  bool   `json:"zero_drop"` // no drop in every one of Config.Rounds rounds
 	Error  string `json:"error,omitempty"`
 }
 

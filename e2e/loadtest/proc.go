@@ -25,9 +25,9 @@ type proc struct {
 	// (docker run); nil when it is.
 	lookupPID func(ctx context.Context) (int, error)
 	cleanup   func() // after it has ended (remove its container); nil for none
-	log  *os.File
-	done chan struct{}
-	err  error // set when done is closed
+	log       *os.File
+	done      chan struct{}
+	err       error // set when done is closed
 }
 
 // command builds the exec.Cmd for argv, under taskset -c cpus when cpus is not empty.

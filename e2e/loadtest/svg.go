@@ -9,110 +9,158 @@ import (
 	"strings"
 )
 
-type series struct {
-	name   string
-	color  string
-	values []float64 // one per group; NaN for none
+// modeColors gives each mode its color in the chart (mode 1 first).
+var modeColors = []string{"#4e79a7", "#e15759", "#59a14f", "#f28e2b", "#b07aa1", "#76b7b2"}
+
+// curve is one mode's line in a panel: a value per offered load.
+type curve struct {
+	mode   Mode
+	dashed bool
+	pts    [][2]float64 // x: percent of saturation (saturation at 100), y
 }
 
-// SVG draws two bar charts side by side: queries/s by mode, and average and p99 latency by
-// mode, one bar per pinning. No external tool: plain SVG text.
+// SVG draws, for each BIND and pinning, two panels against the offered load (percent of
+// mode 1's saturation; saturation itself at 100%): named's p99 latency (solid) and p50
+// (dashed) on a log scale, and named's CPU per query, one line per mode. This is the curve
+// an operator reads: where querylog bends and dnstap does not. No external tool: plain SVG.
 func (r *Report) SVG(w io.Writer) error {
+	type group struct{ bind, pin string }
+	var groups []group
 	var modes []Mode
-	var pins []string
 	for _, s := range r.Summaries {
+		if g := (group{s.Bind, s.Pinning}); !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
 		if !slices.Contains(modes, s.Mode) {
 			modes = append(modes, s.Mode)
 		}
-		if !slices.Contains(pins, s.Pinning) {
-			pins = append(pins, s.Pinning)
-		}
 	}
-	value := func(m Mode, pin string, f func(Summary) float64) float64 {
-		for _, s := range r.Summaries {
-			if s.Mode == m && s.Pinning == pin && s.Rounds > 0 {
-				return f(s)
-			}
-		}
-		return math.NaN()
-	}
-	colors := []string{"#4e79a7", "#f28e2b", "#59a14f", "#e15759"}
-	var qps, lat []series
-	for i, pin := range pins {
-		s := series{name: pin, color: colors[i%2*2]}
-		avg := series{name: "avg " + pin, color: colors[i%2*2]}
-		p99 := series{name: "p99 " + pin, color: colors[i%2*2+1]}
-		for _, m := range modes {
-			s.values = append(s.values, value(m, pin, func(s Summary) float64 { return s.QPS }))
-			avg.values = append(avg.values, value(m, pin, func(s Summary) float64 { return ms(s.AvgLatency) }))
-			p99.values = append(p99.values, value(m, pin, func(s Summary) float64 { return ms(s.P99Latency) }))
-		}
-		qps = append(qps, s)
-		lat = append(lat, avg, p99)
-	}
-	groups := make([]string, len(modes))
-	for i, m := range modes {
-		groups[i] = fmt.Sprintf("%d", int(m))
-	}
-	const width, height = 1000, 470
+	const panelW, panelH, rowH, left, gap = 400, 240, 320, 70, 110
+	width := left + 2*panelW + gap + 20
+	height := 40 + rowH*max(1, len(groups)) + 20*((len(modes)+2)/3) + 10
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
-	barPanel(&b, 60, 40, 400, 300, "queries/s by mode", groups, qps)
-	barPanel(&b, 570, 40, 400, 300, "latency (ms) by mode", groups, lat)
-	// Mode legend under the panels.
-	y := 420
+	for gi, g := range groups {
+		var lat, cpu []curve
+		for _, m := range modes {
+			p99, p50, c := curve{mode: m}, curve{mode: m, dashed: true}, curve{mode: m}
+			for _, s := range r.Summaries {
+				if s.Bind != g.bind || s.Pinning != g.pin || s.Mode != m || s.Rounds == 0 {
+					continue
+				}
+				x := float64(s.OfferedPct)
+				if s.OfferedPct == 0 {
+					x = 100
+				}
+				if s.P99Latency > 0 {
+					p99.pts = append(p99.pts, [2]float64{x, ms(s.P99Latency)})
+				}
+				if s.P50Latency > 0 {
+					p50.pts = append(p50.pts, [2]float64{x, ms(s.P50Latency)})
+				}
+				if s.NamedCPUPerQuery > 0 {
+					c.pts = append(c.pts, [2]float64{x, us(s.NamedCPUPerQuery)})
+				}
+			}
+			lat = append(lat, p99, p50)
+			cpu = append(cpu, c)
+		}
+		y0 := 50 + gi*rowH
+		title := fmt.Sprintf("BIND %s, %s", g.bind, g.pin)
+		linePanel(&b, left, y0, panelW, panelH, title+": latency (ms, log; p99 solid, p50 dashed)", true, lat)
+		linePanel(&b, left+panelW+gap, y0, panelW, panelH, title+": named CPU µs/query", false, cpu)
+	}
+	ly := 40 + rowH*max(1, len(groups))
 	for i, m := range modes {
-		fmt.Fprintf(&b, `<text x="%d" y="%d">%d: %s</text>`+"\n", 60+(i%3)*310, y+(i/3)*18, int(m), html.EscapeString(m.String()))
+		x, y := left+(i%3)*260, ly+(i/3)*20
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"/><text x="%d" y="%d">%d: %s</text>`+"\n",
+			x, y-4, x+20, y-4, modeColor(m), x+26, y, int(m), html.EscapeString(m.String()))
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// barPanel draws grouped bars with a y axis from 0 to a rounded maximum.
-func barPanel(b *strings.Builder, x0, y0, w, h int, title string, groups []string, ss []series) {
-	top := 0.0
-	for _, s := range ss {
-		for _, v := range s.values {
-			if !math.IsNaN(v) {
-				top = max(top, v)
-			}
+func modeColor(m Mode) string { return modeColors[(int(m)-1+len(modeColors))%len(modeColors)] }
+
+// linePanel draws curves against offered load (x from 0 to 100%) with a y axis from 0 (or,
+// on a log scale, from the decade below the smallest value) to a rounded maximum.
+func linePanel(b *strings.Builder, x0, y0, w, h int, title string, logY bool, cs []curve) {
+	lo, hi := math.Inf(1), 0.0
+	for _, c := range cs {
+		for _, p := range c.pts {
+			lo, hi = min(lo, p[1]), max(hi, p[1])
 		}
 	}
-	top = niceCeil(top)
-	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="14" font-weight="bold">%s</text>`+"\n", x0, y0-15, html.EscapeString(title))
-	for i := 0; i <= 4; i++ {
-		v := top * float64(i) / 4
-		y := float64(y0+h) - float64(h)*float64(i)/4
-		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>`+"\n", x0, y, x0+w, y)
-		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", x0-5, y+4, tick(v))
-	}
-	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", x0, y0+h, x0+w, y0+h)
-	if len(groups) == 0 || len(ss) == 0 {
+	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="13" font-weight="bold">%s</text>`+"\n", x0, y0-15, html.EscapeString(title))
+	if hi == 0 {
+		fmt.Fprintf(b, `<text x="%d" y="%d">no data</text>`+"\n", x0+w/2-25, y0+h/2)
 		return
 	}
-	gw := float64(w) / float64(len(groups))
-	bw := gw * 0.8 / float64(len(ss))
-	for gi, g := range groups {
-		gx := float64(x0) + gw*float64(gi) + gw*0.1
-		for si, s := range ss {
-			v := s.values[gi]
-			if math.IsNaN(v) || top == 0 {
-				continue
-			}
-			bh := float64(h) * v / top
-			fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s mode %s: %s</title></rect>`+"\n",
-				gx+bw*float64(si), float64(y0+h)-bh, bw-1, bh, s.color, html.EscapeString(s.name), g, tick(v))
+	var yOf func(v float64) float64
+	var ticks []float64
+	if logY {
+		bot, top := math.Pow(10, math.Floor(math.Log10(lo))), math.Pow(10, math.Ceil(math.Log10(hi)))
+		if top <= bot {
+			top = bot * 10
 		}
-		fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", gx+gw*0.4, y0+h+16, html.EscapeString(g))
+		yOf = func(v float64) float64 {
+			return float64(y0+h) - float64(h)*(math.Log10(v)-math.Log10(bot))/(math.Log10(top)-math.Log10(bot))
+		}
+		for t := bot; t <= top*1.0001; t *= 10 {
+			ticks = append(ticks, t)
+		}
+	} else {
+		top := niceCeil(hi)
+		yOf = func(v float64) float64 { return float64(y0+h) - float64(h)*v/top }
+		for i := 0; i <= 4; i++ {
+			ticks = append(ticks, top*float64(i)/4)
+		}
 	}
-	for si, s := range ss {
-		lx := x0 + (si%2)*200
-		ly := y0 + h + 34 + (si/2)*16
-		fmt.Fprintf(b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
-			lx, ly-9, s.color, lx+14, ly, html.EscapeString(s.name))
+	for _, t := range ticks {
+		y := yOf(t)
+		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>`+"\n", x0, y, x0+w, y)
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", x0-5, y+4, tick(t))
 	}
+	xOf := func(pct float64) float64 { return float64(x0) + float64(w)*pct/100 }
+	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", x0, y0+h, x0+w, y0+h)
+	fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", x0, y0, x0, y0+h)
+	for _, pct := range []int{0, 25, 50, 75, 100} {
+		label := fmt.Sprintf("%d%%", pct)
+		if pct == 100 {
+			label = "saturation"
+		}
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", xOf(float64(pct)), y0+h+16, label)
+	}
+	fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="middle">offered load, %% of mode 1's saturation</text>`+"\n", xOf(50), y0+h+34)
+	for _, c := range cs {
+		if len(c.pts) == 0 {
+			continue
+		}
+		pts := slices.Clone(c.pts)
+		slices.SortFunc(pts, func(a, b [2]float64) int { return int(a[0] - b[0]) })
+		var path []string
+		for _, p := range pts {
+			path = append(path, fmt.Sprintf("%.1f,%.1f", xOf(p[0]), yOf(p[1])))
+		}
+		dash := ""
+		if c.dashed {
+			dash = ` stroke-dasharray="5,4"`
+		}
+		fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"%s/>`+"\n", strings.Join(path, " "), modeColor(c.mode), dash)
+		for _, p := range pts {
+			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>mode %d at %s: %s</title></circle>`+"\n",
+				xOf(p[0]), yOf(p[1]), modeColor(c.mode), int(c.mode), pointLabel(p[0]), tick(p[1]))
+		}
+	}
+}
+
+func pointLabel(x float64) string {
+	if x >= 100 {
+		return "saturation"
+	}
+	return fmt.Sprintf("%.0f%%", x)
 }
 
 // niceCeil rounds v up to 1, 2 or 5 times a power of ten.
