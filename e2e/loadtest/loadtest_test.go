@@ -166,7 +166,7 @@ func TestLoadShort(t *testing.T) {
 		}
 	}
 	for _, s := range rep.Summaries {
-		t.Run(strings.ReplaceAll(s.Pinning+"/"+s.Name, " ", "_"), func(t *testing.T) { checkSummary(t, s) })
+		t.Run(strings.ReplaceAll(s.Pinning+"/"+s.Point+"/"+s.Name, " ", "_"), func(t *testing.T) { checkSummary(t, s) })
 	}
 
 	if err := rep.WriteFiles(c.OutDir); err != nil {
@@ -249,7 +249,7 @@ func checkReportFiles(t *testing.T, dir string, rep *Report) {
 	}
 	rows := 0
 	for l := range strings.SplitSeq(string(md), "\n") {
-		if strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| mode") {
+		if strings.HasPrefix(l, "| ") && !strings.HasPrefix(l, "| BIND |") {
 			rows++
 		}
 	}
