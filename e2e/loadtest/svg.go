@@ -37,7 +37,7 @@ func (r *Report) SVG(w io.Writer) error {
 	}
 	const panelW, panelH, rowH, left, gap = 400, 240, 320, 70, 110
 	width := left + 2*panelW + gap + 20
-	height := 40 + rowH*max(1, len(groups)) + 20*((len(modes)+2)/3) + 10
+	height := 50 + rowH*max(1, len(groups)) + 20*((len(modes)+2)/3) + 10
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
@@ -66,12 +66,13 @@ func (r *Report) SVG(w io.Writer) error {
 			lat = append(lat, p99, p50)
 			cpu = append(cpu, c)
 		}
-		y0 := 50 + gi*rowH
-		title := fmt.Sprintf("BIND %s, %s", g.bind, g.pin)
-		linePanel(&b, left, y0, panelW, panelH, title+": latency (ms, log; p99 solid, p50 dashed)", true, lat)
-		linePanel(&b, left+panelW+gap, y0, panelW, panelH, title+": named CPU µs/query", false, cpu)
+		y0 := 60 + gi*rowH
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="14" font-weight="bold">%s</text>`+"\n", 10, y0-36,
+			html.EscapeString(fmt.Sprintf("BIND %s, %s", g.bind, g.pin)))
+		linePanel(&b, left, y0, panelW, panelH, "latency, ms (log scale): p99 solid, p50 dashed", true, lat)
+		linePanel(&b, left+panelW+gap, y0, panelW, panelH, "named CPU µs per query", false, cpu)
 	}
-	ly := 40 + rowH*max(1, len(groups))
+	ly := 50 + rowH*max(1, len(groups))
 	for i, m := range modes {
 		x, y := left+(i%3)*260, ly+(i/3)*20
 		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"/><text x="%d" y="%d">%d: %s</text>`+"\n",
@@ -93,7 +94,7 @@ func linePanel(b *strings.Builder, x0, y0, w, h int, title string, logY bool, cs
 			lo, hi = min(lo, p[1]), max(hi, p[1])
 		}
 	}
-	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="13" font-weight="bold">%s</text>`+"\n", x0, y0-15, html.EscapeString(title))
+	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="12">%s</text>`+"\n", x0, y0-12, html.EscapeString(title))
 	if hi == 0 {
 		fmt.Fprintf(b, `<text x="%d" y="%d">no data</text>`+"\n", x0+w/2-25, y0+h/2)
 		return
