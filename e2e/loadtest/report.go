@@ -369,8 +369,8 @@ func (r *Report) searchLines() string {
 		if len(tried) == 0 {
 			tried = []string{"nothing (bracket already narrow)"}
 		}
-		fmt.Fprintf(&b, "- %s, %s, %d %s: %s; bracket %s–%s; tried %s\n", s.Bind, s.Pinning, int(s.Mode), s.Name, answer,
-			pointName(s.From), pointName(s.To), strings.Join(tried, ", "))
+		fmt.Fprintf(&b, "- %s, %s, %d %s: %s; bracket %d%%–%d%%; tried %s\n", s.Bind, s.Pinning, int(s.Mode), s.Name, answer,
+			s.From, s.To, strings.Join(tried, ", "))
 	}
 	return b.String()
 }
