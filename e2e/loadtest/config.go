@@ -34,6 +34,7 @@ const (
 	envOffered     = "LOAD_OFFERED"     // offered loads, percent of mode 1's saturation (default 25,50,80; none)
 	envSearch      = "LOAD_SEARCH"      // steps of the zero-drop search (default 3; 0 = none)
 	envBind        = "LOAD_BIND"        // the toolkit's bind9-dnstap of this series in a container ("" = the host's named)
+	envPerf        = "LOAD_PERF"        // count named's threads with perf stat (default false)
 )
 
 // DefaultConfig is the full run for people: 30 s a round, 3 rounds, every mode, unpinned and
@@ -124,6 +125,13 @@ func ConfigFromEnv(root string) (Config, error) {
 		c.Offered = o
 	}
 	c.Bind = os.Getenv(envBind)
+	if v := os.Getenv(envPerf); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("invalid %s %q: must be true or false", envPerf, v)
+		}
+		c.Perf = b
+	}
 	if v := os.Getenv(envKeep); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -188,7 +196,7 @@ func (c Config) summary() map[string]any {
 		"seconds": c.Load.Seconds, "clients": c.Load.Clients, "threads": c.Load.Threads,
 		"outstanding": c.Load.Outstanding, "max_qps": c.Load.MaxQPS, "latencies": c.Load.Latencies,
 		"fstrm": c.Fstrm, "fstrm_conf": c.Fstrm.Conf(),
-		"offered_pct": c.Offered, "search_steps": c.SearchSteps, "load_bind": c.Bind,
+		"offered_pct": c.Offered, "search_steps": c.SearchSteps, "load_bind": c.Bind, "perf": c.Perf,
 	}
 }
 

@@ -69,6 +69,18 @@ type Summary struct {
 	CollectorCPU     time.Duration `json:"collector_cpu_per_round_ns,omitempty"` // mean, during the load
 	CollectorPeakKiB int64         `json:"collector_peak_kib,omitempty"`         // max of the rounds
 	NamedPeakKiB     int64         `json:"named_peak_kib"`
+
+	Profile *ProfileSummary `json:"named_profile,omitempty"` // rounds run with LOAD_PERF
+}
+
+// ProfileSummary is named's work by thread over the rounds that were counted with perf.
+type ProfileSummary struct {
+	Rounds           int     `json:"rounds"`
+	WorkerUSPerQuery float64 `json:"worker_us_per_query"`       // the workers' CPU over dnsperf's answers
+	RecvmmsgPerQuery float64 `json:"worker_recvmmsg_per_query"` // how many wake-ups a query costs (batching)
+	IOUSPerFrame     float64 `json:"io_thread_us_per_frame"`    // fstrm's I/O thread's CPU over the frames named sent meanwhile
+	FramesPerSendmsg float64 `json:"frames_per_sendmsg"`        // frames in each write to the dnstap socket
+	SwitchesPerQuery float64 `json:"context_switches_per_query"`
 }
 
 // Summarize folds the rounds of the table (not the search's) into one Summary per (BIND,
@@ -119,6 +131,9 @@ func Summarize(rounds []RoundResult) []Summary {
 		var qps []float64
 		var p50, p99 []time.Duration
 		var avg, namedCPU, collCPU time.Duration
+		var prof NamedProfile
+		var profRounds int
+		var profQueries, profFrames int64
 		for _, r := range groups[k] {
 			s.OfferedQPS = max(s.OfferedQPS, r.OfferedQPS)
 			if r.Error != "" {
@@ -142,6 +157,16 @@ func Summarize(rounds []RoundResult) []Summary {
 			}
 			namedCPU += r.NamedCPU
 			collCPU += r.CollectorCPU
+			if p := r.NamedProfile; p != nil {
+				profRounds++
+				profQueries += r.Perf.Completed
+				profFrames += r.Load.DnstapSuccess
+				prof.WorkerCPU += p.WorkerCPU
+				prof.WorkerRecvmmsg += p.WorkerRecvmmsg
+				prof.IOThreadCPU += p.IOThreadCPU
+				prof.IOSendmsg += p.IOSendmsg
+				prof.Switches += p.Switches
+			}
 			s.NamedPeakKiB = max(s.NamedPeakKiB, r.NamedPeakKiB)
 			s.CollectorPeakKiB = max(s.CollectorPeakKiB, r.CollectorPeakKiB)
 			s.QuerylogLines += r.QuerylogLines
@@ -164,6 +189,17 @@ func Summarize(rounds []RoundResult) []Summary {
 			s.CollectorCPU = collCPU / time.Duration(s.Rounds)
 			if s.Completed > 0 {
 				s.NamedCPUPerQuery = namedCPU / time.Duration(s.Completed)
+			}
+			if profRounds > 0 && profQueries > 0 {
+				ps := &ProfileSummary{Rounds: profRounds,
+					WorkerUSPerQuery: us(prof.WorkerCPU) / float64(profQueries),
+					RecvmmsgPerQuery: float64(prof.WorkerRecvmmsg) / float64(profQueries),
+					SwitchesPerQuery: float64(prof.Switches) / float64(profQueries)}
+				if profFrames > 0 && prof.IOSendmsg > 0 {
+					ps.IOUSPerFrame = us(prof.IOThreadCPU) / float64(profFrames)
+					ps.FramesPerSendmsg = float64(profFrames) / float64(prof.IOSendmsg)
+				}
+				s.Profile = ps
 			}
 			if k.mode.Dnstap() {
 				s.Expected = s.Requests + s.Responses
@@ -272,6 +308,7 @@ func (r *Report) Markdown(w io.Writer) error {
 			ms(s.P50Latency), ms(s.P99Latency), s.Lost,
 			float64(s.NamedCPUPerQuery.Nanoseconds())/1000, cpuRatio, sent, dropped, dropRounds, frames, lost, ccpu, cmem)
 	}
+	b.WriteString(r.profileTable())
 	b.WriteString(r.goalLines())
 	b.WriteString(r.offeredGoalLines())
 	b.WriteString(r.searchLines())
@@ -288,6 +325,29 @@ func (r *Report) Markdown(w io.Writer) error {
 `)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// profileTable is named's work by thread, for the summaries counted with LOAD_PERF.
+func (r *Report) profileTable() string {
+	var b strings.Builder
+	for _, s := range r.Summaries {
+		p := s.Profile
+		if p == nil {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("\nnamed by thread (LOAD_PERF: perf stat --per-thread during dnsperf's run; fstrm's I/O thread is the thread that calls sendmsg and never recvmmsg):\n\n")
+			b.WriteString("| BIND | pinning | load | mode | rounds | named CPU µs/query | workers µs/query | workers recvmmsg/query | fstrm I/O thread µs/frame | frames per sendmsg | context switches/query |\n")
+			b.WriteString("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		}
+		io, per := "-", "-"
+		if p.FramesPerSendmsg > 0 {
+			io, per = fmt.Sprintf("%.3f", p.IOUSPerFrame), fmt.Sprintf("%.1f", p.FramesPerSendmsg)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %d %s | %d | %.1f | %.1f | %.3f | %s | %s | %.3f |\n", s.Bind, s.Pinning, s.Point, int(s.Mode), s.Name,
+			p.Rounds, us(s.NamedCPUPerQuery), p.WorkerUSPerQuery, p.RecvmmsgPerQuery, io, per, p.SwitchesPerQuery)
+	}
+	return b.String()
 }
 
 // pinnings lists the pinnings of the summaries in order.

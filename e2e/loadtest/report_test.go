@@ -89,6 +89,15 @@ func syntheticReport() *Report {
 			round(bind, pin, ModeFstrmCapture, n, 80, 24800, 24800, 0.33, 2.1, 21.6, 496000, 0, 496000-int64(n-1)),
 		)
 	}
+	// LOAD_PERF counted named's threads in the 25% rounds of modes 3 and 4.
+	for i, r := range rs {
+		if r.OfferedPct == 25 && (r.Mode == ModeCollector || r.Mode == ModeFstrmCapture) {
+			rs[i].Load.DnstapSuccess = 2 * r.Perf.Completed
+			rs[i].NamedProfile = &NamedProfile{WorkerCPU: time.Duration(19 * float64(r.Perf.Completed) * float64(time.Microsecond)),
+				WorkerRecvmmsg: r.Perf.Completed / 2, IOThreadCPU: time.Duration(0.2 * 2 * float64(r.Perf.Completed) * float64(time.Microsecond)),
+				IOSendmsg: 2 * r.Perf.Completed / 125, Switches: r.Perf.Completed / 4}
+		}
+	}
 	return &Report{
 		Started:      time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC),
 		Finished:     time.Date(2026, 12, 5, 18, 30, 0, 0, time.UTC),
@@ -238,6 +247,50 @@ func checkSVG(t *testing.T, r io.Reader, lines int) {
 	}
 	if polylines < lines {
 		t.Errorf("SVG has %d lines, want >= %d", polylines, lines)
+	}
+}
+
+func TestParsePerfStat(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "perf-stat-per-thread.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	threads, err := parsePerfStat(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// named pinned to one core: one worker, fstrm's I/O thread (same comm), and threads that
+	// did not run (not counted).
+	want := []ThreadCounts{
+		{Thread: "isc-net-0000-15278", CPU: 1683430 * time.Microsecond, Switches: 10611, Syscalls: 62196, Recvmmsg: 22177},
+		{Thread: "isc-net-0000-15281", CPU: 34080 * time.Microsecond, Switches: 83, Syscalls: 1323, Sendmsg: 1284},
+	}
+	if !slices.Equal(threads, want) {
+		t.Fatalf("parsePerfStat =\n%+v\nwant\n%+v", threads, want)
+	}
+	p := profileOf(threads)
+	if p.WorkerCPU != want[0].CPU || p.WorkerRecvmmsg != 22177 || p.IOThreadCPU != want[1].CPU || p.IOSendmsg != 1284 ||
+		p.IOSyscalls != 1323 || p.Switches != 10694 {
+		t.Errorf("profileOf = %+v", p)
+	}
+	for _, bad := range []string{"x,1\n", "t-1,abc,msec,task-clock\n", "t-1,5,usec,task-clock\n"} {
+		if _, err := parsePerfStat(strings.NewReader(bad)); err == nil {
+			t.Errorf("parsePerfStat(%q): no error", bad)
+		}
+	}
+}
+
+func TestSummarizeProfile(t *testing.T) {
+	sums := syntheticReport().Summaries
+	i := slices.IndexFunc(sums, func(s Summary) bool { return s.Point == "25%" && s.Mode == ModeCollector })
+	p := sums[i].Profile
+	if p == nil || p.Rounds != 2 || !near(p.WorkerUSPerQuery, 19) || !near(p.RecvmmsgPerQuery, 0.5) ||
+		!near(p.IOUSPerFrame, 0.2) || !near(p.FramesPerSendmsg, 125) || !near(p.SwitchesPerQuery, 0.25) {
+		t.Errorf("profile summary %+v", p)
+	}
+	if j := slices.IndexFunc(sums, func(s Summary) bool { return s.Point == "80%" && s.Mode == ModeCollector }); sums[j].Profile != nil {
+		t.Errorf("a summary without perf rounds has a profile")
 	}
 }
 

@@ -45,6 +45,8 @@ type Config struct {
 	Offered []int
 	// SearchSteps bounds the search for the highest zero-drop rate (0: no search).
 	SearchSteps int
+	// Perf counts named's threads with perf stat during dnsperf's run (NamedProfile).
+	Perf bool
 	// Bind is a BIND series ("9.18") whose bind9-dnstap package (bind:build) runs named in a
 	// container instead of the host's Named; "" for the host's.
 	Bind string
@@ -93,6 +95,7 @@ type RoundResult struct {
 	CollectorCPU     time.Duration `json:"collector_cpu_ns,omitempty"` // during dnsperf's run
 	CollectorCPUAll  time.Duration `json:"collector_cpu_total_ns,omitempty"`
 	CollectorPeakKiB int64         `json:"collector_peak_kib,omitempty"`
+	NamedProfile     *NamedProfile `json:"named_profile,omitempty"` // with Config.Perf
 }
 
 func (c Config) logf(format string, args ...any) {
@@ -338,9 +341,24 @@ func (c Config) runOnce(ctx context.Context, nr namedRunner, m Mode, pin Pinning
 	if pt.QPS > 0 {
 		load.MaxQPS = pt.QPS
 	}
+	var perf *proc
+	var perfOut string
+	if c.Perf {
+		if perf, perfOut, err = startPerf(dir, named.pid); err != nil {
+			return r, err
+		}
+		defer perf.stop(time.Second)
+	}
 	r.Perf, err = RunDnsperf(ctx, c.Dnsperf, c.Addr, c.Port, queries, load)
 	if err != nil {
 		return r, err
+	}
+	if perf != nil {
+		prof, err := stopPerf(perf, perfOut)
+		if err != nil {
+			return r, err
+		}
+		r.NamedProfile = &prof
 	}
 	nc1, err := cpuTime(named.pid)
 	if err != nil {
