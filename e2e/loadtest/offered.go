@@ -71,7 +71,7 @@ type Search struct {
 	Name       string       `json:"name"`
 	Saturation float64      `json:"saturation_qps"` // mode 1's, the 100% of the percentages
 	From       int          `json:"from_pct"`       // highest offered point with no drop (0: none)
-	To         int          `json:"to_pct"`         // lowest offered point with a drop
+	To         int          `json:"to_pct"`         // lowest offered point with a drop (0: none up to GoalPct, no search)
 	ZeroDrop   int          `json:"zero_drop_pct"`  // the answer: highest rate with no drop in every round (0: none found)
 	Steps      []SearchStep `json:"steps"`
 }

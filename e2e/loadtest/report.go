@@ -426,6 +426,11 @@ func (r *Report) searchLines() string {
 			}
 			tried = append(tried, fmt.Sprintf("%d%% (-Q %d) %s", st.Pct, st.QPS, res))
 		}
+		if s.To == 0 {
+			fmt.Fprintf(&b, "- %s, %s, %d %s: no drop at any offered load up to %d%% (%d qps of %.0f): no search\n", s.Bind, s.Pinning, int(s.Mode), s.Name,
+				s.From, s.ZeroDropQPS(), s.Saturation)
+			continue
+		}
 		if len(tried) == 0 {
 			tried = []string{"nothing (bracket already narrow)"}
 		}

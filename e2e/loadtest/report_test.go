@@ -118,6 +118,7 @@ func syntheticReport() *Report {
 					{Pct: 12, QPS: 3720, Rounds: 2, Drops: 5},
 					{Pct: 6, QPS: 1860, Rounds: 1, Error: "named did not answer"},
 				}},
+			{Bind: bind, Pinning: "pinned", Mode: ModeFstrmCapture, Name: ModeFstrmCapture.String(), Saturation: 20000, From: 80, ZeroDrop: 80},
 		},
 	}
 }
@@ -198,6 +199,7 @@ func TestReportGolden(t *testing.T) {
 		"- 9.18.49-1~deb12u3-Debian, unpinned, 80% (-Q 24800): no: 40 frames dropped (BIND 40, collector 0) in 1 of 2 rounds; no: p99 2.40 ms vs mode 1 2.00 ms (1.20×); yes: named CPU 21.8 vs querylog 32.0 µs/query; no: named CPU 21.8 vs fstrm_capture 21.6 µs/query",
 		"- 9.18.49-1~deb12u3-Debian, unpinned, 3 dnstap -> dnstap-collector: 66% of saturation (20460 qps of 31000); bracket 25%–80%; tried 52% (-Q 16120) clean, 66% (-Q 20460) clean, 73% (-Q 22630) 12 dropped in round 1",
 		"- 9.18.49-1~deb12u3-Debian, unpinned, 4 dnstap -> fstrm_capture: none found; bracket 0%–25%; tried 12% (-Q 3720) 5 dropped in round 2, 6% (-Q 1860) failed: named did not answer",
+		"- 9.18.49-1~deb12u3-Debian, pinned, 4 dnstap -> fstrm_capture: no drop at any offered load up to 80% (16000 qps of 20000): no search",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report lacks the line\n%s", want)
@@ -213,7 +215,7 @@ func TestReportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if back.Bind != rep.Bind || back.Summaries[0].Bind != rep.Bind || back.Summaries[0].OfferedQPS != 7750 ||
-		len(back.Searches) != 2 || back.Searches[0].ZeroDrop != 66 || back.Saturation["unpinned"] != 31000 {
+		len(back.Searches) != 3 || back.Searches[0].ZeroDrop != 66 || back.Saturation["unpinned"] != 31000 {
 		t.Errorf("loadtest.json does not carry BIND, offered load and search: %s", b)
 	}
 }

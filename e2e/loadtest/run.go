@@ -205,40 +205,50 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 			}
 		}
 	}
-	// The zero-drop search, when the goal's points dropped.
+	// The zero-drop search, when the goal's points dropped: for dnstap-collector and
+	// fstrm_capture both, each from its own bracket.
 	sums := Summarize(rep.Rounds)
+	searched := []Mode{ModeCollector, ModeFstrmCapture}
 	for _, pin := range c.Pinning {
 		sat := rep.Saturation[pin.Name]
 		if sat == 0 || c.SearchSteps == 0 {
 			continue
 		}
-		for _, m := range []Mode{ModeCollector, ModeFstrmCapture} {
+		dropped := false
+		for _, m := range searched {
+			if _, _, need := searchBracket(summariesOf(sums, nr.version, pin.Name, m)); need {
+				dropped = true
+			}
+		}
+		if !dropped {
+			continue
+		}
+		for _, m := range searched {
 			if !slices.Contains(c.Modes, m) {
 				continue
 			}
 			lo, hi, need := searchBracket(summariesOf(sums, nr.version, pin.Name, m))
-			if !need {
-				continue
+			s := Search{Bind: nr.version, Pinning: pin.Name, Mode: m, Name: m.String(), Saturation: sat, From: lo, To: hi, ZeroDrop: lo}
+			if need {
+				s.ZeroDrop = bisect(lo, hi, c.SearchSteps, func(pct int) bool {
+					pt := offeredPoint(sat, pct)
+					st := SearchStep{Pct: pct, QPS: pt.QPS}
+					for round := 1; round <= c.Rounds && ctx.Err() == nil; round++ {
+						r := one(m, pin, round, pt, true)
+						st.Rounds++
+						if r.Error != "" {
+							st.Error = r.Error
+							break
+						}
+						if st.Drops += r.Drops(); st.Drops > 0 {
+							break
+						}
+					}
+					st.Clean = st.Error == "" && st.Drops == 0 && st.Rounds == c.Rounds
+					s.Steps = append(s.Steps, st)
+					return st.Clean
+				})
 			}
-			s := Search{Bind: nr.version, Pinning: pin.Name, Mode: m, Name: m.String(), Saturation: sat, From: lo, To: hi}
-			s.ZeroDrop = bisect(lo, hi, c.SearchSteps, func(pct int) bool {
-				pt := offeredPoint(sat, pct)
-				st := SearchStep{Pct: pct, QPS: pt.QPS}
-				for round := 1; round <= c.Rounds && ctx.Err() == nil; round++ {
-					r := one(m, pin, round, pt, true)
-					st.Rounds++
-					if r.Error != "" {
-						st.Error = r.Error
-						break
-					}
-					if st.Drops += r.Drops(); st.Drops > 0 {
-						break
-					}
-				}
-				st.Clean = st.Error == "" && st.Drops == 0 && st.Rounds == c.Rounds
-				s.Steps = append(s.Steps, st)
-				return st.Clean
-			})
 			c.logf("search: %s, mode %d: highest rate with no drop in %d rounds: %s of %.0f qps", pin.Name, int(m), c.Rounds, pointName(s.ZeroDrop), sat)
 			rep.Searches = append(rep.Searches, s)
 		}
