@@ -5,11 +5,11 @@ package e2e
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/dnstapkit/dnstapkit/bind"
 	"github.com/dnstapkit/dnstapkit/e2e/loadtest"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
@@ -30,12 +30,17 @@ func TestLoadContainer(t *testing.T) {
 	t.Parallel()
 	bindSerial.Lock()
 	defer bindSerial.Unlock()
-	v, err := bind.Lookup("9.18")
+	targets, err := bindTargets()
 	if err != nil {
 		t.Fatal(err)
 	}
+	i := slices.IndexFunc(targets, func(tg bindTarget) bool { return tg.Version.Series == "9.18" })
+	if i < 0 {
+		t.Skip("BIND_VERSION leaves out 9.18: no build to load")
+	}
+	v := targets[i].Version
 	// The build the other BIND tests share (from the cache when bind:build made it).
-	if _, log, err := bindBuild(bindTarget{Version: v, Distro: chainEnv("DISTRO", v.Distro)}); err != nil {
+	if _, log, err := bindBuild(targets[i]); err != nil {
 		t.Fatalf("build BIND %s: %v\n%s", v.Release, err, log)
 	}
 
