@@ -45,7 +45,7 @@ func TestLoadContainer(t *testing.T) {
 	}
 
 	c := loadtest.DefaultConfig("..")
-	c.Bind, c.Dnsperf, c.FstrmCapture = "9.18", dnsperf, capture
+	c.Bind, c.BindDistro, c.Dnsperf, c.FstrmCapture = "9.18", targets[i].Distro, dnsperf, capture
 	c.WorkDir, c.OutDir = t.TempDir(), t.TempDir()
 	c.Addr, c.Port, c.StatsPort = "127.0.56.3", 5655, 5682 // apart from TestLoadShort and a full run
 	c.Names, c.Queries = 10000, 5000

@@ -124,7 +124,7 @@ func ConfigFromEnv(root string) (Config, error) {
 		}
 		c.Offered = o
 	}
-	c.Bind = os.Getenv(envBind)
+	c.Bind, c.BindDistro = os.Getenv(envBind), os.Getenv("DISTRO")
 	if v := os.Getenv(envPerf); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -35,7 +36,7 @@ func (c Config) containerRunner(ctx context.Context) (namedRunner, error) {
 	if err != nil {
 		return namedRunner{}, fmt.Errorf("%s: %w", envBind, err)
 	}
-	distro := v.Distro
+	distro := cmp.Or(c.BindDistro, v.Distro)
 	progress := io.Writer(io.Discard)
 	if c.Logf != nil {
 		progress = logfWriter(c.logf)

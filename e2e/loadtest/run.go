@@ -50,6 +50,9 @@ type Config struct {
 	// Bind is a BIND series ("9.18") whose bind9-dnstap package (bind:build) runs named in a
 	// container instead of the host's Named; "" for the host's.
 	Bind string
+	// BindDistro is the distro of that build (DISTRO); "" for the one the BIND version table
+	// names for it.
+	BindDistro string
 
 	Logf func(format string, args ...any) // progress; nil for none
 }
