@@ -483,6 +483,9 @@ func RunAndReport(ctx context.Context, c Config, out io.Writer) error {
 		return runErr
 	}
 	rep.Host = HostInfo(ctx, c)
+	if c.Bind != "" {
+		rep.Host["named"] = "BIND " + rep.Bind // not the host's NAMED
+	}
 	if err := rep.WriteFiles(c.OutDir); err != nil {
 		return errors.Join(runErr, err)
 	}
