@@ -16,6 +16,7 @@ require (
 	github.com/magefile/mage v1.17.2
 	github.com/miekg/dns v1.1.31
 	github.com/moby/moby/api v1.56.1
+	github.com/nats-io/nats.go v1.56.0
 	github.com/testcontainers/testcontainers-go v0.45.0
 	golang.org/x/mod v0.43.0
 	golang.org/x/net v0.63.0
@@ -74,6 +75,8 @@ require (
 	github.com/moby/sys/user v0.4.1 // indirect
 	github.com/moby/sys/userns v0.1.0 // indirect
 	github.com/moby/term v0.5.2 // indirect
+	github.com/nats-io/nkeys v0.4.16 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/opencontainers/image-spec v1.1.1 // indirect
 	github.com/pjbgf/sha1cd v0.7.0 // indirect
