@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Headers that travel with each frame (Kafka record headers, NATS message headers).
@@ -130,4 +131,29 @@ func CheckIdentity(id string) error {
 		return fmt.Errorf("identity %q: want 1-255 bytes without / or line breaks", id)
 	}
 	return nil
+}
+
+// Message is a frame read back from Kafka or JetStream.
+type Message struct {
+	// Value is the dnstap frame (the protobuf message) exactly as the router's spool held it.
+	Value []byte
+	// Identity is the router's identity (the Dnstap-Identity header, else the Kafka key or the
+	// first part of the message id); "" when the message has none.
+	Identity string
+	// ID is the message's identity as the router gave it (engine.MsgID), "" when none.
+	ID string
+	// Time is when the engine stored the message.
+	Time time.Time
+	// Where names the message in the engine, for errors: topic/partition@offset or
+	// stream#sequence.
+	Where string
+}
+
+// ConsumeOptions say where to start and whether to wait for more.
+type ConsumeOptions struct {
+	// Since: the first message stored at or after this time (zero: the oldest kept).
+	Since time.Time
+	// Follow: after the last message, wait for new ones until the context ends. Without it,
+	// Consume returns once it has read what was stored when it started.
+	Follow bool
 }
