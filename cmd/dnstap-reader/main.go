@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dnstapkit/dnstapkit/engine"
 	"github.com/dnstapkit/dnstapkit/reader"
 )
 
@@ -265,12 +266,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := out.stdin(ctx); err != nil {
 			return nil // stopped by a signal; the goroutine reading the input owns w
 		}
+	case o.follow && reader.IsURL(o.files[0]):
+		out.url(ctx, o.files[0], true)
 	case o.follow:
 		err = out.follow(ctx, o.files[0])
 	default:
 		for _, f := range o.files {
 			if ctx.Err() != nil {
 				break
+			}
+			if reader.IsURL(f) {
+				out.url(ctx, f, false)
+				continue
 			}
 			out.file(f)
 		}
@@ -316,6 +323,28 @@ func (o *output) file(path string) {
 	}
 	defer d.Close()
 	o.decode(d, runtime.GOMAXPROCS(0))
+}
+
+// url prints the frames of a Kafka topic or NATS subject: from the oldest kept, or from
+// --since; to the newest stored at the start, or with follow until ctx ends. A frame the
+// engine holds twice (sent again by a router after a failure) is printed once; the copies
+// are counted on stderr.
+func (o *output) url(ctx context.Context, raw string, follow bool) {
+	s, err := reader.OpenURL(ctx, raw, reader.URLOptions{ConsumeOptions: engine.ConsumeOptions{Since: o.filter.Since, Follow: follow}})
+	if err != nil {
+		fmt.Fprintf(o.stderr, "dnstap-reader: %v\n", err)
+		o.corrupt = true
+		return
+	}
+	defer s.Close()
+	if follow {
+		o.decode(reader.NewDecoder(&flushReader{r: s, flush: o.w.Flush}, s.Name()), 1)
+	} else {
+		o.decode(reader.NewDecoder(s, s.Name()), runtime.GOMAXPROCS(0))
+	}
+	if _, dups, _ := s.Counts(); dups > 0 {
+		fmt.Fprintf(o.stderr, "dnstap-reader: %s: %d duplicate frames dropped (the same router, spool file and offset, sent again)\n", s.Name(), dups)
+	}
 }
 
 // stdin prints standard input as it arrives (--follow -): one message at a time, the output

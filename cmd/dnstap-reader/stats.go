@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/dnstapkit/dnstapkit/engine"
 	"github.com/dnstapkit/dnstapkit/reader"
 	"github.com/dnstapkit/dnstapkit/reader/stats"
 	"github.com/dnstapkit/dnstapkit/reader/stats/html"
@@ -183,7 +184,16 @@ func (in *statsInputs) warn(format string, args ...any) {
 // feed adds every message of the files at paths that f matches; a cancelled ctx ends it.
 func (in *statsInputs) feed(paths []string, f *reader.Filter, add func(*stats.Record)) error {
 	for _, path := range paths {
-		d, err := reader.Open(path)
+		var d *reader.Decoder
+		var us *reader.URLStream
+		var err error
+		if reader.IsURL(path) {
+			if us, err = reader.OpenURL(in.ctx, path, reader.URLOptions{ConsumeOptions: engine.ConsumeOptions{Since: f.Since}}); err == nil {
+				d = reader.NewDecoder(us, us.Name())
+			}
+		} else {
+			d, err = reader.Open(path)
+		}
 		if err != nil {
 			in.warn("%v", err)
 			in.failed = true
@@ -196,6 +206,12 @@ func (in *statsInputs) feed(paths []string, f *reader.Filter, add func(*stats.Re
 			skips, err = stats.Feed(in.ctx, d, f, add, in.prog)
 		}
 		d.Close()
+		if us != nil {
+			us.Close()
+			if _, dups, _ := us.Counts(); dups > 0 {
+				in.warn("%s: %d duplicate frames dropped (the same router, spool file and offset, sent again)", path, dups)
+			}
+		}
 		for _, e := range skips.Errors {
 			in.warn("%v (frame skipped)", e)
 		}

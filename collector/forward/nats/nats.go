@@ -13,7 +13,6 @@ package nats
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"sync"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/dnstapkit/dnstapkit/collector/forward"
 	"github.com/dnstapkit/dnstapkit/engine"
+	enats "github.com/dnstapkit/dnstapkit/engine/nats"
 )
 
 // Options of a Destination.
@@ -33,10 +33,8 @@ type Options struct {
 	URL string
 	// Identity names this router: the first part of every Nats-Msg-Id (required).
 	Identity string
-	// TLS, when set, makes the connection TLS (RootCAs, a client certificate).
-	TLS *tls.Config
-	// CredsFile is a NATS credentials file (a user JWT and its NKey seed), if any.
-	CredsFile string
+	// Auth: TLS, a credentials file.
+	Auth enats.Auth
 	// ContentType goes in the Content-Type header. Default protobuf:dnstap.Dnstap.
 	ContentType string
 	// Timeout bounds connecting and the wait for the acknowledgements of a batch. Default 30s.
@@ -119,30 +117,9 @@ func (d *Destination) connect() (*conn, error) {
 	if d.conn != nil {
 		return d.conn, nil
 	}
-	opts := []natsgo.Option{
-		natsgo.Name("dnstap-collector " + d.o.Identity),
-		natsgo.Timeout(d.o.Timeout),
-		natsgo.MaxReconnects(-1),
-		natsgo.ReconnectWait(250 * time.Millisecond),
-		natsgo.ReconnectJitter(250*time.Millisecond, time.Second),
-		natsgo.NoCallbacksAfterClientClose(),
-	}
-	if d.o.TLS != nil {
-		opts = append(opts, natsgo.Secure(d.o.TLS.Clone()))
-	}
-	if d.o.CredsFile != "" {
-		opts = append(opts, natsgo.UserCredentials(d.o.CredsFile))
-	}
-	servers := ""
-	for i, s := range d.u.Servers {
-		if i > 0 {
-			servers += ","
-		}
-		servers += "nats://" + s
-	}
-	nc, err := natsgo.Connect(servers, opts...)
+	nc, err := enats.Connect(d.u, d.o.Auth, "dnstap-collector "+d.o.Identity, d.o.Timeout)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", d.name, err)
+		return nil, err
 	}
 	c := &conn{nc: nc}
 	c.js, err = jetstream.New(nc,
