@@ -277,7 +277,7 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 	default:
 		errs = append(errs, fmt.Errorf("--log-format: %q, want text or json", f))
 	}
-	errs = append(errs, resolveFleet(&s, one, duration)...)
+	errs = append(errs, resolveFleet(&s, one, boolean, duration)...)
 	if len(errs) == 0 {
 		if err := c.Validate(); err != nil {
 			errs = append(errs, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,11 @@ import (
 	"github.com/dnstapkit/dnstapkit/collector"
 	"github.com/dnstapkit/dnstapkit/collector/forward"
 	"github.com/dnstapkit/dnstapkit/collector/forward/fstrm"
+	fkafka "github.com/dnstapkit/dnstapkit/collector/forward/kafka"
+	fnats "github.com/dnstapkit/dnstapkit/collector/forward/nats"
+	"github.com/dnstapkit/dnstapkit/engine"
+	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
+	enats "github.com/dnstapkit/dnstapkit/engine/nats"
 )
 
 // The fleet settings: TLS on the TCP listener (a central collector) and the forwarder (a
@@ -20,6 +26,8 @@ import (
 
 type forwardSettings struct {
 	url, ca, cert, key, serverName, state string
+	identity, creds, saslUser, saslPassFile string
+	tls, scram256                           bool
 	batchFrames                           int
 	batchInterval, timeout                time.Duration
 }
@@ -29,7 +37,13 @@ func fleetOptions() []*option {
 		{names: []string{"tls-cert"}, env: "DNSTAP_TLS_CERT", usage: "TLS certificate (PEM) of the TCP listener; with --tls-key, -a/-p speak TLS 1.2+"},
 		{names: []string{"tls-key"}, env: "DNSTAP_TLS_KEY", usage: "TLS private key (PEM) of the TCP listener"},
 		{names: []string{"tls-client-ca"}, env: "DNSTAP_TLS_CLIENT_CA", usage: "CA certificates (PEM) that senders' client certificates must chain to; then a certificate is required. SIGHUP reloads the TLS files"},
-		{names: []string{"forward"}, env: "DNSTAP_FORWARD", usage: "ship every frame written to fstrm+tls://HOST:PORT, fstrm://HOST:PORT or unix:///PATH (store and forward; see docs/fleet.md)"},
+		{names: []string{"forward"}, env: "DNSTAP_FORWARD", usage: "ship every frame written to fstrm+tls://HOST:PORT, fstrm://HOST:PORT, unix:///PATH, kafka://BROKER[,BROKER...]/TOPIC or nats://SERVER[,SERVER...]/SUBJECT (store and forward; see docs/fleet.md)"},
+		{names: []string{"forward-identity"}, env: "DNSTAP_FORWARD_IDENTITY", usage: "this router's name for kafka:// and nats:// (the record key, the first part of Nats-Msg-Id; default: the host name)"},
+		{names: []string{"forward-tls"}, env: "DNSTAP_FORWARD_TLS", isBool: true, def: "false", usage: "TLS to kafka:// or nats:// (implied by --forward-ca and --forward-cert)"},
+		{names: []string{"forward-creds"}, env: "DNSTAP_FORWARD_CREDS", usage: "NATS credentials file (user JWT and NKey seed) for nats://"},
+		{names: []string{"forward-sasl-user"}, env: "DNSTAP_FORWARD_SASL_USER", usage: "SASL SCRAM user for kafka:// (SCRAM-SHA-512)"},
+		{names: []string{"forward-sasl-password-file"}, env: "DNSTAP_FORWARD_SASL_PASSWORD_FILE", usage: "file holding the SASL SCRAM password of --forward-sasl-user"},
+		{names: []string{"forward-sasl-sha256"}, env: "DNSTAP_FORWARD_SASL_SHA256", isBool: true, def: "false", usage: "SCRAM-SHA-256 instead of SCRAM-SHA-512"},
 		{names: []string{"forward-ca"}, env: "DNSTAP_FORWARD_CA", usage: "CA certificates (PEM) the receiver's certificate must chain to (default: the system's)"},
 		{names: []string{"forward-cert"}, env: "DNSTAP_FORWARD_CERT", usage: "client certificate (PEM) for fstrm+tls; its CN names this sender at the receiver"},
 		{names: []string{"forward-key"}, env: "DNSTAP_FORWARD_KEY", usage: "private key (PEM) of --forward-cert"},
@@ -52,7 +66,7 @@ func withFleet(opts []*option) []*option {
 }
 
 // resolveFleet reads the fleet settings into s (after the collector's).
-func resolveFleet(s *settings, one func(string) string, duration func(string) time.Duration) []error {
+func resolveFleet(s *settings, one func(string) string, boolean func(string) bool, duration func(string) time.Duration) []error {
 	var errs []error
 	s.tls = collector.TLSFiles{Cert: one("tls-cert"), Key: one("tls-key"), ClientCA: one("tls-client-ca")}
 	if (s.tls.Cert == "") != (s.tls.Key == "") || (s.tls.ClientCA != "" && s.tls.Cert == "") {
@@ -62,6 +76,9 @@ func resolveFleet(s *settings, one func(string) string, duration func(string) ti
 	f.url = one("forward")
 	f.ca, f.cert, f.key, f.serverName = one("forward-ca"), one("forward-cert"), one("forward-key"), one("forward-server-name")
 	f.state = one("forward-state")
+	f.identity, f.creds = one("forward-identity"), one("forward-creds")
+	f.saslUser, f.saslPassFile = one("forward-sasl-user"), one("forward-sasl-password-file")
+	f.tls, f.scram256 = boolean("forward-tls"), boolean("forward-sasl-sha256")
 	n, err := strconv.Atoi(one("forward-batch-frames"))
 	if err != nil || n < 1 || n > 1_000_000 {
 		errs = append(errs, fmt.Errorf("--forward-batch-frames: %q, must be between 1 and 1000000", one("forward-batch-frames")))
@@ -72,7 +89,7 @@ func resolveFleet(s *settings, one func(string) string, duration func(string) ti
 		errs = append(errs, errors.New("--forward-batch-interval and --forward-timeout must be positive"))
 	}
 	if f.url == "" {
-		if f.ca != "" || f.cert != "" || f.key != "" || f.serverName != "" || f.state != "" {
+		if f.ca != "" || f.cert != "" || f.key != "" || f.serverName != "" || f.state != "" || f.identity != "" || f.creds != "" || f.saslUser != "" || f.tls {
 			errs = append(errs, errors.New("--forward-* flags need --forward URL"))
 		}
 		return errs
@@ -80,8 +97,35 @@ func resolveFleet(s *settings, one func(string) string, duration func(string) ti
 	if (f.cert == "") != (f.key == "") {
 		errs = append(errs, errors.New("--forward-cert and --forward-key go together"))
 	}
-	if _, err := fstrm.New(fstrm.Options{URL: f.url, TLS: &tls.Config{}}); err != nil { // the URL alone
+	engineURL := strings.HasPrefix(f.url, "kafka://") || strings.HasPrefix(f.url, "nats://")
+	if engineURL {
+		if f.identity == "" {
+			h, err := os.Hostname()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("--forward-identity: none given and no host name: %w", err))
+			}
+			f.identity = h
+		}
+		if err := engine.CheckIdentity(f.identity); err != nil {
+			errs = append(errs, fmt.Errorf("--forward-identity: %w", err))
+		}
+		u, err := engine.ParseURL(f.url)
+		if err == nil && len(u.Query) > 0 {
+			err = fmt.Errorf("URL %q: no options are known after ?", f.url)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--forward: %w", err))
+		}
+		if f.creds != "" && !strings.HasPrefix(f.url, "nats://") || (f.saslUser != "" || f.saslPassFile != "") && !strings.HasPrefix(f.url, "kafka://") {
+			errs = append(errs, errors.New("--forward-creds is for nats://, --forward-sasl-* for kafka://"))
+		}
+		if (f.saslUser == "") != (f.saslPassFile == "") {
+			errs = append(errs, errors.New("--forward-sasl-user and --forward-sasl-password-file go together"))
+		}
+	} else if _, err := fstrm.New(fstrm.Options{URL: f.url, TLS: &tls.Config{}}); err != nil { // the URL alone
 		errs = append(errs, fmt.Errorf("--forward: %w", err))
+	} else if f.identity != "" || f.tls || f.creds != "" || f.saslUser != "" || f.saslPassFile != "" {
+		errs = append(errs, errors.New("--forward-identity, --forward-tls, --forward-creds and --forward-sasl-* are for kafka:// and nats://"))
 	}
 	out := s.cfg.Output
 	switch {
@@ -92,8 +136,8 @@ func resolveFleet(s *settings, one func(string) string, duration func(string) ti
 	case f.state == "":
 		f.state = forward.DefaultStatePath(out)
 	}
-	if !strings.HasPrefix(f.url, "fstrm+tls://") && (f.ca != "" || f.cert != "" || f.serverName != "") {
-		errs = append(errs, fmt.Errorf("--forward-ca, --forward-cert and --forward-server-name need an fstrm+tls:// URL, not %q", f.url))
+	if !strings.HasPrefix(f.url, "fstrm+tls://") && !engineURL && (f.ca != "" || f.cert != "" || f.serverName != "") {
+		errs = append(errs, fmt.Errorf("--forward-ca, --forward-cert and --forward-server-name need an fstrm+tls://, kafka:// or nats:// URL, not %q", f.url))
 	}
 	return errs
 }
@@ -126,23 +170,55 @@ func newForwarder(s settings, log *slog.Logger) (*forward.Forwarder, error) {
 		return nil, nil
 	}
 	var tcfg *tls.Config
-	if strings.HasPrefix(f.url, "fstrm+tls://") {
+	if strings.HasPrefix(f.url, "fstrm+tls://") || f.tls || f.ca != "" || f.cert != "" {
 		var err error
 		if tcfg, err = forwardTLS(f); err != nil {
 			return nil, err
 		}
 	}
-	dest, err := fstrm.New(fstrm.Options{URL: f.url, TLS: tcfg, ContentType: s.cfg.ContentType, Timeout: f.timeout})
+	dest, name, err := newDestination(s, tcfg)
 	if err != nil {
 		return nil, err
 	}
 	ccfg := s.cfg
 	return forward.New(forward.Config{
-		Destination: dest, Name: dest.String(), State: f.state,
+		Destination: dest, Name: name, State: f.state,
 		List:        func() ([]string, error) { return collector.ListSpool(ccfg) },
 		BatchFrames: f.batchFrames, BatchDelay: f.batchInterval,
 		MaxFrameSize: max(s.cfg.MaxFrameSize, 1<<20),
 	}, log)
+}
+
+// newDestination makes the destination of --forward.
+func newDestination(s settings, tcfg *tls.Config) (forward.Destination, string, error) {
+	f := s.forward
+	switch {
+	case strings.HasPrefix(f.url, "kafka://"):
+		a := ekafka.Auth{TLS: tcfg, User: f.saslUser, SCRAMSHA256: f.scram256}
+		if f.saslPassFile != "" {
+			b, err := os.ReadFile(f.saslPassFile)
+			if err != nil {
+				return nil, "", fmt.Errorf("--forward-sasl-password-file: %w", err)
+			}
+			a.Password = strings.TrimRight(string(b), "\r\n")
+		}
+		d, err := fkafka.New(fkafka.Options{URL: f.url, Identity: f.identity, Auth: a, ContentType: s.cfg.ContentType, Timeout: f.timeout})
+		if err != nil {
+			return nil, "", err
+		}
+		return d, d.String(), nil
+	case strings.HasPrefix(f.url, "nats://"):
+		d, err := fnats.New(fnats.Options{URL: f.url, Identity: f.identity, Auth: enats.Auth{TLS: tcfg, CredsFile: f.creds}, ContentType: s.cfg.ContentType, Timeout: f.timeout})
+		if err != nil {
+			return nil, "", err
+		}
+		return d, d.String(), nil
+	}
+	d, err := fstrm.New(fstrm.Options{URL: f.url, TLS: tcfg, ContentType: s.cfg.ContentType, Timeout: f.timeout})
+	if err != nil {
+		return nil, "", err
+	}
+	return d, d.String(), nil
 }
 
 // withTLS wraps the TCP listeners in TLS when --tls-cert is given.

@@ -246,11 +246,29 @@ func TestResolveFleet(t *testing.T) {
 					t.Errorf("%+v %s", s.tls, s.tcp)
 				}
 			}},
+		{name: "router to NATS", args: "-u /s -w /x/y.fstrm --forward nats://n1,n2:4223/dnstap.r1 --forward-identity r1 --forward-creds /c.creds",
+			check: func(t *testing.T, s settings) {
+				if f := s.forward; f.identity != "r1" || f.creds != "/c.creds" || f.tls {
+					t.Errorf("%+v", f)
+				}
+			}},
+		{name: "router to Kafka, identity from the host name", args: "-u /s -w /x/y.fstrm --forward kafka://k1:9092/dnstap --forward-tls --forward-sasl-user u --forward-sasl-password-file /p",
+			check: func(t *testing.T, s settings) {
+				h, _ := os.Hostname()
+				if f := s.forward; f.identity != h || !f.tls || f.saslUser != "u" || f.saslPassFile != "/p" {
+					t.Errorf("%+v", f)
+				}
+			}},
+		{name: "Kafka without a topic", args: "-u /s -w /x --forward kafka://k1:9092", wantErr: "no topic"},
+		{name: "identity with a slash", args: "-u /s -w /x --forward nats://n/s --forward-identity a/b", wantErr: "--forward-identity"},
+		{name: "creds for Kafka", args: "-u /s -w /x --forward kafka://k/t --forward-creds /c", wantErr: "--forward-creds is for nats://"},
+		{name: "SASL user alone", args: "-u /s -w /x --forward kafka://k/t --forward-sasl-user u", wantErr: "go together"},
+		{name: "identity for fstrm", args: "-u /s -w /x --forward fstrm://c:1 --forward-identity r", wantErr: "are for kafka:// and nats://"},
 		{name: "cert without key", args: "-a :: -p 1 -w /x --tls-cert /c", wantErr: "--tls-cert and --tls-key go together"},
 		{name: "client CA alone", args: "-a :: -p 1 -w /x --tls-client-ca /ca", wantErr: "--tls-client-ca needs them"},
 		{name: "forward to stdout", args: "-u /s -w - --forward fstrm://c:1", wantErr: "give -w a file template"},
 		{name: "forward a central", args: "-u /s -w /v/%{identity}/x.fstrm --forward fstrm://c:1", wantErr: "not supported"},
-		{name: "TLS flags on plain", args: "-u /s -w /x --forward fstrm://c:1 --forward-ca /ca", wantErr: "need an fstrm+tls:// URL"},
+		{name: "TLS flags on plain", args: "-u /s -w /x --forward fstrm://c:1 --forward-ca /ca", wantErr: "need an fstrm+tls://, kafka:// or nats:// URL"},
 		{name: "forward flags alone", args: "-u /s -w /x --forward-cert /c --forward-key /k", wantErr: "need --forward URL"},
 		{name: "bad URL", args: "-u /s -w /x --forward http://c:1", wantErr: `--forward: forward URL "http://c:1": scheme "http"`},
 		{name: "batch too big", args: "-u /s -w /x --forward fstrm://c:1 --forward-batch-frames 0", wantErr: "--forward-batch-frames"},
