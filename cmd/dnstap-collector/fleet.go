@@ -25,11 +25,11 @@ import (
 // router). See docs/fleet.md.
 
 type forwardSettings struct {
-	url, ca, cert, key, serverName, state string
+	url, ca, cert, key, serverName, state   string
 	identity, creds, saslUser, saslPassFile string
 	tls, scram256                           bool
-	batchFrames                           int
-	batchInterval, timeout                time.Duration
+	batchFrames                             int
+	batchInterval, timeout                  time.Duration
 }
 
 func fleetOptions() []*option {

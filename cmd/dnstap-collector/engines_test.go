@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/dnstapkit/dnstapkit/collector/collectortest"
+	"github.com/dnstapkit/dnstapkit/engine"
+	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
+	enats "github.com/dnstapkit/dnstapkit/engine/nats"
+	"github.com/dnstapkit/dnstapkit/internal/natstest"
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
+)
+
+// TestForwardToEngines runs dnstap-collector routers (the binary) that forward to NATS
+// JetStream (Debian's nats-server, file storage, killed with SIGKILL mid-run and started
+// again) and to Kafka (kfake, franz-go's Kafka-protocol fake, with produce requests failing
+// NOT_LEADER_FOR_PARTITION for a while). fstrm_replay feeds them. Then the frames in the
+// stream and in the topic, read back by the reader's consumers, are the frames of the
+// routers' own files: none missing, none foreign; the stream holds each exactly once.
+func TestForwardToEngines(t *testing.T) {
+	binary(t)
+	replay := testenv.LookPath(t, "fstrm_replay", "fstrm-bin")
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	if err := srv.Stream(ctx, "DNSTAP", "dnstap", 0); err != nil {
+		t.Fatal(err)
+	}
+	kc, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(3, "dnstap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	work := t.TempDir()
+	in := filepath.Join(work, "in.fstrm")
+	if _, err := collectortest.WriteCapture(in, 20000); err != nil {
+		t.Fatal(err)
+	}
+	natsURL := srv.URL() + "/dnstap.router1"
+	kafkaURL := "kafka://" + strings.Join(kc.ListenAddrs(), ",") + "/dnstap"
+	router := func(name, url string) (*node, string, string) {
+		dir, sock := filepath.Join(work, name), filepath.Join(work, name+".sock")
+		p := startNode(t, "-u", sock, "-w", filepath.Join(dir, "cap-%Y%m%d-%H%M%S.fstrm"), "--gmtime", "-s", "1", "--metrics", "127.0.0.1:0",
+			"--forward", url, "--forward-identity", name, "--forward-timeout", "5s",
+			"--forward-batch-frames", "5000", "--forward-batch-interval", "200ms")
+		return p, dir, sock
+	}
+	rn, ndir, nsock := router("router1", natsURL)
+	rk, kdir, ksock := router("router2", kafkaURL)
+	feed := func(sock string) {
+		t.Helper()
+		if out, err := exec.Command(replay, "-t", collectortest.ContentType, "-u", sock, "-r", in).CombinedOutput(); err != nil {
+			t.Fatalf("fstrm_replay: %v: %s", err, out)
+		}
+	}
+	feed(nsock)
+	feed(ksock)
+	waitFor(t, "frames in NATS", func() bool { return rn.forwardMetrics()["dnstap_forward_frames_total"] > 0 })
+	waitFor(t, "frames in Kafka", func() bool { return rk.forwardMetrics()["dnstap_forward_frames_total"] > 0 })
+
+	// The engines fail while the routers write on.
+	srv.Kill()
+	h := kc.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Topic: "dnstap", Err: kerr.NotLeaderForPartition, Count: -1})
+	feed(nsock)
+	feed(ksock)
+	waitFor(t, "failed sends to NATS", func() bool { return rn.forwardMetrics()["dnstap_forward_batches_retried_total"] > 0 })
+	waitFor(t, "failed sends to Kafka", func() bool { return rk.forwardMetrics()["dnstap_forward_batches_retried_total"] > 0 })
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	h.Remove()
+	feed(nsock)
+	feed(ksock)
+	caughtUp := func(n *node) func() bool {
+		return func() bool {
+			m := n.forwardMetrics()
+			return m["dnstap_forward_lag_complete"] == 1 && m["dnstap_forward_lag_frames"] == 0
+		}
+	}
+	waitFor(t, "router1 caught up", caughtUp(rn))
+	waitFor(t, "router2 caught up", caughtUp(rk))
+	rn.stop(syscall.SIGTERM)
+	rk.stop(syscall.SIGTERM)
+
+	read := func(url string) (map[string]int, map[string]int) {
+		u, err := engine.ParseURL(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payloads, ids := map[string]int{}, map[string]int{}
+		fn := func(m engine.Message) error { payloads[string(m.Value)]++; ids[m.ID]++; return nil }
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if u.Scheme == "nats" {
+			err = enats.Consume(cctx, u, enats.Auth{}, engine.ConsumeOptions{}, fn)
+		} else {
+			err = ekafka.Consume(cctx, u, ekafka.Auth{}, engine.ConsumeOptions{}, fn)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return payloads, ids
+	}
+	for _, tc := range []struct {
+		name, dir, url string
+		exactlyOnce    bool
+	}{
+		{"NATS", ndir, natsURL, true},
+		{"Kafka", kdir, kafkaURL, false},
+	} {
+		want, total := payloadCounts(t, tc.dir)
+		got, ids := read(tc.url)
+		missing, dups, alien := collectortest.CompareCounts(want, got)
+		idDups := 0
+		for _, n := range ids {
+			idDups += n - 1
+		}
+		t.Logf("%s: the router wrote %d frames; %d missing, %d duplicates (%d by message id), %d foreign", tc.name, total, missing, dups, idDups, alien)
+		if total != 60000 || missing > 0 || alien > 0 || (tc.exactlyOnce && (dups > 0 || idDups > 0)) {
+			t.Errorf("%s: want the 60000 frames the router wrote, each once", tc.name)
+		}
+	}
+	_ = os.Remove(in)
+}
