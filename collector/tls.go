@@ -99,10 +99,21 @@ func LoadCertPool(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// SenderIdentifier is a connection that knows its sender's identity: the in-process
+// connections of an --input that consumes a Kafka topic or a NATS stream (collector/input)
+// name the router each batch came from. Like a TLS client certificate's CN, it wins over
+// the dnstap identity field of the first frame.
+type SenderIdentifier interface {
+	SenderIdentity() string
+}
+
 // tlsHandshake runs the TLS handshake of a TLS connection (under the deadline the caller
 // set) and returns the client's identity from its certificate; plain connections pass
-// through with "".
+// through with "" (or their SenderIdentity).
 func (c *Collector) tlsHandshake(nc net.Conn) (string, error) {
+	if si, ok := nc.(SenderIdentifier); ok {
+		return SanitizeIdentity([]byte(si.SenderIdentity())), nil
+	}
 	tc, ok := nc.(*tls.Conn)
 	if !ok {
 		return "", nil

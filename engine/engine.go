@@ -8,6 +8,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -156,4 +157,18 @@ type ConsumeOptions struct {
 	// Follow: after the last message, wait for new ones until the context ends. Without it,
 	// Consume returns once it has read what was stored when it started.
 	Follow bool
+}
+
+// Source is a durable consumer: a Kafka consumer group or a JetStream durable consumer that
+// remembers, in the engine, how far its reader has stored the messages. dnstap-collector
+// --input reads batches from it and commits each once the batch is written and fsync'd.
+type Source interface {
+	// Next returns the next messages (at most max), waiting at most wait for the first; none
+	// (and no error) when nothing came. The messages are valid until the next call.
+	Next(ctx context.Context, max int, wait time.Duration) ([]Message, error)
+	// Commit records in the engine that every message Next returned is stored: a restart
+	// resumes after them.
+	Commit(ctx context.Context) error
+	// Close releases the consumer (without committing).
+	Close() error
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,6 +72,7 @@ func (s *Server) Restart() error {
 	}
 	cmd := exec.Command(s.Bin, "-a", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-js", "-sd", filepath.Join(s.Dir, "js"))
 	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives a killed test
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return fmt.Errorf("start nats-server: %w", err)
