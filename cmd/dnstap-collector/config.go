@@ -55,6 +55,7 @@ type settings struct {
 	effective   []string // "name=value (source)" lines for the startup log
 	tls         collector.TLSFiles
 	forward     forwardSettings
+	input       inputSettings
 }
 
 func options() []*option {
@@ -278,6 +279,7 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 		errs = append(errs, fmt.Errorf("--log-format: %q, want text or json", f))
 	}
 	errs = append(errs, resolveFleet(&s, one, boolean, duration)...)
+	errs = append(errs, resolveInput(&s, one)...)
 	if len(errs) == 0 {
 		if err := c.Validate(); err != nil {
 			errs = append(errs, err)

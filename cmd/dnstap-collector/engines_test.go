@@ -130,5 +130,31 @@ func TestForwardToEngines(t *testing.T) {
 			t.Errorf("%s: want the 60000 frames the router wrote, each once", tc.name)
 		}
 	}
+
+	// A central collector archives both engines into files per router (--input), and the
+	// archive holds what each router wrote.
+	for _, tc := range []struct{ name, url, router, dir string }{
+		{"NATS", srv.URL() + "/dnstap.>", "router1", ndir},
+		{"Kafka", kafkaURL, "router2", kdir},
+	} {
+		cdir := filepath.Join(work, "central-"+tc.name)
+		c := startNode(t, "-u", filepath.Join(work, "central-"+tc.name+".sock"), "--input", tc.url,
+			"-w", filepath.Join(cdir, "%{identity}", "%Y%m%d-%H%M%S.fstrm"), "--gmtime", "-s", "1")
+		want, total := payloadCounts(t, tc.dir)
+		waitFor(t, tc.name+" archived", func() bool {
+			if _, err := os.Stat(filepath.Join(cdir, tc.router)); err != nil {
+				return false
+			}
+			_, n := payloadCounts(t, filepath.Join(cdir, tc.router))
+			return n >= total
+		})
+		c.stop(syscall.SIGTERM)
+		got, n := payloadCounts(t, filepath.Join(cdir, tc.router))
+		missing, dups, alien := collectortest.CompareCounts(want, got)
+		t.Logf("%s --input: %d frames archived for %s: %d missing, %d duplicates, %d foreign", tc.name, n, tc.router, missing, dups, alien)
+		if missing > 0 || dups > 0 || alien > 0 {
+			t.Errorf("%s --input: the archive of %s is not what it wrote", tc.name, tc.router)
+		}
+	}
 	_ = os.Remove(in)
 }

@@ -59,10 +59,10 @@ func fleetOptions() []*option {
 func withFleet(opts []*option) []*option {
 	for i, o := range opts {
 		if o.names[0] == "version" {
-			return append(append(opts[:i:i], fleetOptions()...), opts[i:]...)
+			return append(append(append(opts[:i:i], fleetOptions()...), inputOptions()...), opts[i:]...)
 		}
 	}
-	return append(opts, fleetOptions()...)
+	return append(append(opts, fleetOptions()...), inputOptions()...)
 }
 
 // resolveFleet reads the fleet settings into s (after the collector's).

@@ -264,6 +264,16 @@ func TestResolveFleet(t *testing.T) {
 		{name: "creds for Kafka", args: "-u /s -w /x --forward kafka://k/t --forward-creds /c", wantErr: "--forward-creds is for nats://"},
 		{name: "SASL user alone", args: "-u /s -w /x --forward kafka://k/t --forward-sasl-user u", wantErr: "go together"},
 		{name: "identity for fstrm", args: "-u /s -w /x --forward fstrm://c:1 --forward-identity r", wantErr: "are for kafka:// and nats://"},
+		{name: "central archive of NATS", args: "-w /a/%{identity}/%Y.fstrm --gmtime --input nats://n1/dnstap.> --input-group archive --input-creds /c",
+			check: func(t *testing.T, s settings) {
+				if in := s.input; in.url != "nats://n1/dnstap.>" || in.group != "archive" || in.creds != "/c" {
+					t.Errorf("%+v", in)
+				}
+			}},
+		{name: "input to stdout", args: "-w - --input kafka://k/t", wantErr: "--input writes the files of -w"},
+		{name: "input and forward", args: "-u /s -w /x --input kafka://k/t --forward fstrm://c:1", wantErr: "not supported"},
+		{name: "input creds for Kafka", args: "-w /x --input kafka://k/t --input-creds /c", wantErr: "--input-creds is for nats://"},
+		{name: "input group with a dot", args: "-w /x --input kafka://k/t --input-group a.b", wantErr: "--input-group"},
 		{name: "cert without key", args: "-a :: -p 1 -w /x --tls-cert /c", wantErr: "--tls-cert and --tls-key go together"},
 		{name: "client CA alone", args: "-a :: -p 1 -w /x --tls-client-ca /ca", wantErr: "--tls-client-ca needs them"},
 		{name: "forward to stdout", args: "-u /s -w - --forward fstrm://c:1", wantErr: "give -w a file template"},

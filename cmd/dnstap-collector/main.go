@@ -81,7 +81,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	// A reader of -w - that goes away must not kill the process with SIGPIPE: the write fails
 	// with EPIPE instead, and the collector counts what it loses, cleans up and exits 1.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	lns, err := listeners(s, getenv)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	in, err := newInput(ctx, s, log)
+	if err != nil {
+		log.Error("input", "error", err)
+		return exitFailed
+	}
+	lns, err := listeners(s, getenv, in != nil)
 	if err == nil {
 		var tlns []*collector.TLSListener
 		if lns, tlns, err = withTLS(s, lns); err == nil {
@@ -104,8 +111,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	for _, ln := range lns {
 		log.Info("listening", "addr", ln.Addr().String(), "net", ln.Addr().Network())
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+	if in != nil {
+		lns = append(lns, in.Listener())
+		log.Info("reading", "input", s.input.url, "group", s.input.group)
+	}
 	rot := make(chan os.Signal, 1)
 	signal.Notify(rot, syscall.SIGHUP, syscall.SIGUSR1)
 	defer signal.Stop(rot)
@@ -133,6 +142,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Serve(ctx, lns...) }()
+	if in != nil {
+		go func() { _ = in.Run(ctx) }() // ends with ctx; Serve then drains its connections
+	}
 	fwDone := make(chan error, 1)
 	if fw != nil {
 		go func() { fwDone <- fw.Run(ctx) }()
@@ -246,7 +258,7 @@ func closeAll(lns []net.Listener) {
 // listeners opens the -u sockets, the TCP address and the sockets systemd passed. Activation is
 // used when asked (--systemd-socket) or when LISTEN_PID names this process; then at least one
 // socket must have been passed.
-func listeners(s settings, getenv func(string) string) ([]net.Listener, error) {
+func listeners(s settings, getenv func(string) string, hasInput bool) ([]net.Listener, error) {
 	var lns []net.Listener
 	if s.systemd || getenv("LISTEN_PID") == fmt.Sprint(os.Getpid()) {
 		files := activation.Files(true)
@@ -279,8 +291,8 @@ func listeners(s settings, getenv func(string) string) ([]net.Listener, error) {
 		}
 		lns = append(lns, ln)
 	}
-	if len(lns) == 0 {
-		return nil, errors.New("nothing to listen on: give -u, -a and -p, or --systemd-socket")
+	if len(lns) == 0 && !hasInput {
+		return nil, errors.New("nothing to listen on: give -u, -a and -p, --systemd-socket, or --input")
 	}
 	return lns, nil
 }
