@@ -39,10 +39,18 @@ func list(v string) []string {
 // dnstap-collector with --forward fstrm+tls:// to a central one on loopback, and prints
 // frames/s and CPU per frame against the collector's ingest rate, with the goals (1,000,000
 // frames/s under 1 µs CPU a frame; an hour at 50,000 frames/s caught up in 3 minutes).
-// Knobs: BENCH_FORWARD_FRAMES (default 5000000), BENCH_FORWARD_BATCH (frames a batch;
-// default the collector's, 10000).
+// Then it ships a spool into NATS JetStream (Debian's nats-server, file storage) and into
+// kfake (franz-go's Kafka fake, in-process) with --forward nats:// and kafka://, goal
+// 500,000 frames/s. Knobs: BENCH_FORWARD_FRAMES (default 5000000), BENCH_FORWARD_BATCH
+// (frames a batch; default the collector's, 10000), BENCH_FORWARD_ENGINE_FRAMES (default
+// 1000000).
 func (Bench) Forward(ctx context.Context) error {
 	frames, _ := strconv.Atoi(os.Getenv("BENCH_FORWARD_FRAMES"))
 	batch, _ := strconv.Atoi(os.Getenv("BENCH_FORWARD_BATCH"))
-	return fwbench.Main(ctx, os.Stdout, frames, batch)
+	if err := fwbench.Main(ctx, os.Stdout, frames, batch); err != nil {
+		return err
+	}
+	// Then into NATS JetStream (Debian's nats-server) and kfake (a Kafka fake).
+	engineFrames, _ := strconv.Atoi(os.Getenv("BENCH_FORWARD_ENGINE_FRAMES"))
+	return fwbench.MainEngines(ctx, os.Stdout, engineFrames, batch)
 }

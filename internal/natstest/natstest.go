@@ -93,6 +93,16 @@ func (s *Server) Restart() error {
 	return fmt.Errorf("nats-server on port %d does not answer JetStream requests after 30s:\n%s", s.Port, s.Log())
 }
 
+// PID is the server process's id (0 when it is not running).
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Kill sends SIGKILL and waits for the process: no shutdown, no flush beyond what the
 // server wrote already.
 func (s *Server) Kill() {

@@ -438,15 +438,26 @@ func (s *syncBuf) String() string {
 // Main is the benchmark as `go tool mage bench:forward` runs it from the repository root:
 // build dnstap-collector, run, report on w. Zero frames or batch take the defaults.
 func Main(ctx context.Context, w io.Writer, frames, batch int) error {
-	work, err := os.MkdirTemp("", "fwbench")
+	work, cleanup, bin, err := buildCollector(ctx)
 	if err != nil {
-		return fmt.Errorf("bench: %w", err)
+		return err
 	}
-	defer os.RemoveAll(work)
-	bin := filepath.Join(work, "dnstap-collector")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/dnstap-collector").CombinedOutput(); err != nil {
-		return fmt.Errorf("build dnstap-collector: %w: %s", err, out)
-	}
+	defer cleanup()
 	_, err = Run(ctx, Options{Frames: frames, BatchFrames: batch, Collector: bin, Work: work, Out: w})
 	return err
+}
+
+// buildCollector builds dnstap-collector into a new scratch directory.
+func buildCollector(ctx context.Context) (work string, cleanup func(), bin string, err error) {
+	work, err = os.MkdirTemp("", "fwbench")
+	if err != nil {
+		return "", nil, "", fmt.Errorf("bench: %w", err)
+	}
+	cleanup = func() { os.RemoveAll(work) }
+	bin = filepath.Join(work, "dnstap-collector")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/dnstap-collector").CombinedOutput(); err != nil {
+		cleanup()
+		return "", nil, "", fmt.Errorf("build dnstap-collector: %w: %s", err, out)
+	}
+	return work, cleanup, bin, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/dnstapkit/dnstapkit/collector/forward"
 	"github.com/dnstapkit/dnstapkit/collector/forward/fstrm"
 	"github.com/dnstapkit/dnstapkit/internal/certs"
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
 // sink is a Frame Streams receiver over TLS that reads and discards, and answers STOP with
@@ -149,4 +150,28 @@ func TestRunSmall(t *testing.T) {
 		}
 	}
 	t.Log("\n" + report.String())
+}
+
+// TestRunEngines runs the engine benchmark small: every frame of the spool reaches
+// nats-server and kfake through the real binary, and the report has both lines.
+func TestRunEngines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	natsBin := testenv.LookPath(t, "nats-server", "nats-server")
+	work := t.TempDir()
+	bin := filepath.Join(work, "dnstap-collector")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/dnstap-collector").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v: %s", err, out)
+	}
+	golden, _ := filepath.Glob("../../../reader/testdata/golden/*.fstrm")
+	var out strings.Builder
+	rs, err := RunEngines(context.Background(), Options{Frames: 20000, FilesOf: 7000, Collector: bin, Work: work, Golden: golden, Out: &out}, natsBin)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(rs) != 2 || rs[0].Frames != 20000 || rs[1].Frames != 20000 || !strings.Contains(out.String(), "goal 500,000 frames/s into kafka") {
+		t.Errorf("results %+v\n%s", rs, out.String())
+	}
+	t.Log(out.String())
 }
