@@ -103,6 +103,10 @@ Input:
   -f, --follow  follow a file, or the files written into a directory (dnstap-collector's,
                 fstrm_capture's), across rotation, compression and rewrites (like tail -F);
                 "-f -" prints standard input as it arrives; stop with Ctrl-C
+  kafka://BROKER[,BROKER...]/TOPIC and nats://SERVER[,SERVER...]/SUBJECT in place of a file
+                read the frames routers published there (dnstap-collector --forward), from
+                the oldest kept (or --since) to the newest, or with -f live; a frame held
+                twice is printed once (docs/fleet.md)
   -m            accepted for compatibility with dnstap-read (ignored)
   -h, --help    print this help and exit
   --version     print the version and exit
