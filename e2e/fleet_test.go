@@ -48,6 +48,9 @@ type fleet struct {
 	pki     certs.Files
 	bad     certs.Files // another CA: a router with these is refused
 	central *chain.Container
+	// forward, when it has a router's name, replaces the fstrm+tls --forward flags of that
+	// router's collector (TestFleetEngines: kafka://, nats://).
+	forward map[string][]string
 }
 
 // newFleet makes the network, the certificates and the central container (its collector
@@ -106,7 +109,7 @@ func (f *fleet) router(name string, bad bool, extra ...string) *chain.Container 
 	if out, err := ctr.Sh(ctx, `sed -i 's/dnstap-identity "e2e"/dnstap-identity "`+name+`"/' /etc/dnstapkit-e2e/named.conf`); err != nil {
 		f.t.Fatalf("%v\n%s", err, out)
 	}
-	f.startRouterCollector(ctr, extra...)
+	f.startRouterCollector(ctr, append(f.forward[name], extra...)...)
 	if err := ctr.StartNamed(ctx); err != nil {
 		f.t.Fatal(err)
 	}
@@ -118,10 +121,12 @@ func (f *fleet) router(name string, bad bool, extra ...string) *chain.Container 
 
 func (f *fleet) startRouterCollector(ctr *chain.Container, extra ...string) {
 	f.t.Helper()
-	args := append([]string{"-w", fleetRouterOut, "--gmtime", "-s", "5", "--metrics", "0.0.0.0:" + fleetMetricsPort,
-		"--forward", "fstrm+tls://central:" + fleetPort, "--forward-ca", fleetTLSDir + "/ca.pem",
-		"--forward-cert", fleetTLSDir + "/router.pem", "--forward-key", fleetTLSDir + "/router-key.pem",
-		"--forward-batch-interval", "500ms"}, extra...)
+	args := []string{"-w", fleetRouterOut, "--gmtime", "-s", "5", "--metrics", "0.0.0.0:" + fleetMetricsPort, "--forward-batch-interval", "500ms"}
+	if len(extra) == 0 || extra[0] != "--forward" {
+		args = append(args, "--forward", "fstrm+tls://central:"+fleetPort, "--forward-ca", fleetTLSDir+"/ca.pem",
+			"--forward-cert", fleetTLSDir+"/router.pem", "--forward-key", fleetTLSDir+"/router-key.pem")
+	}
+	args = append(args, extra...)
 	if err := ctr.StartCollector(context.Background(), args...); err != nil {
 		f.t.Fatal(err)
 	}

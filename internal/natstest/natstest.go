@@ -27,6 +27,7 @@ import (
 // Server is a nats-server process.
 type Server struct {
 	Bin, Dir string
+	Host     string // the address it listens on (127.0.0.1; a Docker network's gateway for containers)
 	Port     int
 	cmd      *exec.Cmd
 	log      *os.File
@@ -46,20 +47,23 @@ func Start(t testing.TB) *Server {
 	return s
 }
 
-// StartIn runs the nats-server binary bin with its storage and log in dir.
-func StartIn(bin, dir string) (*Server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// StartIn runs the nats-server binary bin with its storage and log in dir, on 127.0.0.1.
+func StartIn(bin, dir string) (*Server, error) { return StartAt(bin, dir, "127.0.0.1") }
+
+// StartAt is StartIn listening on host.
+func StartAt(bin, dir, host string) (*Server, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return nil, fmt.Errorf("nats-server: free port: %w", err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
-	s := &Server{Bin: bin, Dir: dir, Port: port}
+	s := &Server{Bin: bin, Dir: dir, Host: host, Port: port}
 	return s, s.Restart()
 }
 
-// URL is nats://127.0.0.1:PORT.
-func (s *Server) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(s.Port) }
+// URL is nats://HOST:PORT.
+func (s *Server) URL() string { return "nats://" + net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
 
 // Restart starts the server (again), on the same port and storage, and waits until it
 // answers (JetStream recovers its streams before the port opens).
@@ -70,7 +74,7 @@ func (s *Server) Restart() error {
 	if err != nil {
 		return fmt.Errorf("nats-server log: %w", err)
 	}
-	cmd := exec.Command(s.Bin, "-a", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-js", "-sd", filepath.Join(s.Dir, "js"))
+	cmd := exec.Command(s.Bin, "-a", s.Host, "-p", strconv.Itoa(s.Port), "-js", "-sd", filepath.Join(s.Dir, "js"))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlives a killed test
 	if err := cmd.Start(); err != nil {
