@@ -80,7 +80,7 @@ func TestFleetEngines(t *testing.T) {
 	time.Sleep(15 * time.Second)
 	srv.Kill()
 	kc.Close()
-	time.Sleep(10 * time.Second) // both engines down
+	time.Sleep(20 * time.Second) // both engines down: longer than the Kafka client retries on its own (--forward-timeout)
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
