@@ -314,3 +314,43 @@ func TestBrokerDown(t *testing.T) {
 		t.Fatalf("the topic holds %d records, want the %d frames once each, in order", len(got), len(want))
 	}
 }
+
+// TestLeaderMoves: the partition's leader moves to another broker between and during
+// batches (kfake's MoveTopicPartition, a real change of the metadata, not an injected error);
+// every batch is acknowledged and the topic holds every frame once, in order.
+func TestLeaderMoves(t *testing.T) {
+	c := cluster(t)
+	url := brokersURL(c.ListenAddrs(), "dnstap")
+	d, err := New(Options{URL: url, Identity: "r1", Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var want []string
+	moves := 0
+	for i := range 12 {
+		b, w := batch(fmt.Sprint("m", i), fmt.Sprintf("/spool/m%d@x", i), 2000, 0)
+		done := make(chan error, 1)
+		go func() { done <- d.Send(context.Background(), b) }()
+		if i%3 == 1 {
+			for p := int32(0); p < 3; p++ {
+				to := (c.LeaderFor("dnstap", p) + 1) % 3
+				if err := c.MoveTopicPartition("dnstap", p, to); err != nil {
+					t.Fatal(err)
+				}
+				if c.LeaderFor("dnstap", p) != to {
+					t.Fatalf("partition %d: the leader did not move to %d", p, to)
+				}
+			}
+			moves++
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+		want = append(want, w...)
+	}
+	if got := consume(t, url); values(got) != strings.Join(want, ",") {
+		t.Fatalf("the topic holds %d records, want the %d frames once each, in order", len(got), len(want))
+	}
+	t.Logf("%d leader moves, %d producer sessions", moves, d.Sessions())
+}
