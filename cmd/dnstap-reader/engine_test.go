@@ -15,6 +15,7 @@ import (
 	"github.com/dnstapkit/dnstapkit/collector/forward/forwardtest"
 	fkafka "github.com/dnstapkit/dnstapkit/collector/forward/kafka"
 	fnats "github.com/dnstapkit/dnstapkit/collector/forward/nats"
+	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
 	"github.com/dnstapkit/dnstapkit/internal/natstest"
 )
 
@@ -175,4 +176,47 @@ func concat(t *testing.T, files ...string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestReadKafkaSASL: a broker that requires SASL SCRAM-SHA-512 (kfake): the forwarder's
+// destination publishes with the credentials, the reader reads with --kafka-sasl-*, and
+// without them, or with a wrong password, the reader fails (exit 1) and says why.
+func TestReadKafkaSASL(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "dnstap"), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "router", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	url := "kafka://" + c.ListenAddrs()[0] + "/dnstap"
+	d, err := fkafka.New(fkafka.Options{URL: url, Identity: "router1", Auth: ekafka.Auth{User: "router", Password: "s3cret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	publish(t, d, golden+"resolver.fstrm")
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good"), filepath.Join(dir, "bad")
+	if err := os.WriteFile(good, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("guess\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want, _, _ := runCLI(t, golden+"resolver.fstrm")
+	got, errs, code := runCLI(t, "--kafka-sasl-user", "router", "--kafka-sasl-password-file", good, url)
+	if code != 0 || got != want {
+		t.Fatalf("with the credentials: exit %d, %d bytes (want %d)\n%s", code, len(got), len(want), errs)
+	}
+	for _, args := range [][]string{{url}, {"--kafka-sasl-user", "router", "--kafka-sasl-password-file", bad, url}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		var out, errb syncBuffer
+		code := exitCode(run(ctx, args, &out, &errb), &errb)
+		cancel()
+		if code != 1 || out.String() != "" || !strings.Contains(errb.String(), url) {
+			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q; want exit 1 and an error naming the URL", args, code, len(out.String()), errb.String())
+		}
+	}
+	if _, _, code := runCLI(t, "--kafka-sasl-user", "router", url); code != 2 {
+		t.Errorf("--kafka-sasl-user alone: exit %d, want 2", code)
+	}
 }

@@ -107,6 +107,12 @@ Input:
                 read the frames routers published there (dnstap-collector --forward), from
                 the oldest kept (or --since) to the newest, or with -f live; a frame held
                 twice is printed once (docs/fleet.md)
+  --engine-tls  TLS to kafka:// or nats:// (implied by --engine-ca or --engine-cert)
+  --engine-ca F, --engine-cert F, --engine-key F
+                the servers' CA, a client certificate and its key (PEM)
+  --nats-creds F                 NATS credentials file (user JWT and NKey seed)
+  --kafka-sasl-user U, --kafka-sasl-password-file F, --kafka-sasl-sha256
+                Kafka SASL SCRAM (SHA-512 unless --kafka-sasl-sha256)
   -m            accepted for compatibility with dnstap-read (ignored)
   -h, --help    print this help and exit
   --version     print the version and exit
@@ -129,6 +135,7 @@ func printUsage(w io.Writer) {
 }
 
 type options struct {
+	engine engineFlags
 	mode   reader.Mode
 	format reader.Format
 	filter reader.Filter
@@ -155,6 +162,7 @@ func parseFlags(args []string) (*options, error) {
 		x, p, y, js, follow, showVersion, help bool
 		format                                 string
 		ff                                     filterFlags
+		ef                                     engineFlags
 	)
 	fs.BoolVar(&x, "x", false, "")
 	fs.BoolVar(&p, "p", false, "")
@@ -168,6 +176,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&help, "help", false, "")
 	fs.Bool("m", false, "") // dnstap-read's memory tracing: accepted and ignored
 	ff.register(fs)
+	ef.register(fs)
 	usage := func(err error) error { return usageError("dnstap-reader", err) }
 	files, err := parseArgs(fs, args)
 	switch {
@@ -178,7 +187,10 @@ func parseFlags(args []string) (*options, error) {
 	case showVersion:
 		return nil, errVersion
 	}
-	o := &options{follow: follow, files: files}
+	if err := ef.check(); err != nil {
+		return nil, usage(err)
+	}
+	o := &options{follow: follow, files: files, engine: ef}
 	// dnstap-read: -y wins over -x, which wins over -p.
 	switch {
 	case js:
@@ -264,7 +276,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	w := bufio.NewWriterSize(stdout, 256<<10)
-	out := &output{w: w, mode: o.mode, format: o.format, filter: &o.filter, stderr: stderr}
+	out := &output{w: w, mode: o.mode, format: o.format, filter: &o.filter, stderr: stderr, engine: &o.engine}
 	switch {
 	case o.follow && o.files[0] == "-":
 		if err := out.stdin(ctx); err != nil {
@@ -296,6 +308,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 type output struct {
+	engine    *engineFlags
 	w         *bufio.Writer
 	mode      reader.Mode
 	format    reader.Format
@@ -334,7 +347,11 @@ func (o *output) file(path string) {
 // engine holds twice (sent again by a router after a failure) is printed once; the copies
 // are counted on stderr.
 func (o *output) url(ctx context.Context, raw string, follow bool) {
-	s, err := reader.OpenURL(ctx, raw, reader.URLOptions{ConsumeOptions: engine.ConsumeOptions{Since: o.filter.Since, Follow: follow}})
+	uo, err := o.engine.urlOptions(engine.ConsumeOptions{Since: o.filter.Since, Follow: follow})
+	var s *reader.URLStream
+	if err == nil {
+		s, err = reader.OpenURL(ctx, raw, uo)
+	}
 	if err != nil {
 		fmt.Fprintf(o.stderr, "dnstap-reader: %v\n", err)
 		o.corrupt = true

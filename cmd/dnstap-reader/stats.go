@@ -53,6 +53,9 @@ Signal thresholds:
   --burst-min-qps Q    and at least this rate (default 50)
 Filters (as dnstap-reader's; combine with AND, comma lists are OR, repeated flags add):
   --type --qname --qtype --rcode --client --since --until
+Inputs: kafka://BROKER/TOPIC and nats://SERVER/SUBJECT as well as files, reached with
+dnstap-reader's --engine-tls --engine-ca --engine-cert --engine-key --nats-creds
+--kafka-sasl-user --kafka-sasl-password-file --kafka-sasl-sha256 (docs/fleet.md).
 Exit status: 0 ok; 1 an input is missing, not dnstap or corrupt (the report of the others
 is printed); 2 bad flags; 3 an input ended mid-frame or before STOP.
 `
@@ -68,6 +71,7 @@ type statsOptions struct {
 	noProgress bool
 	files      []string
 	by         string
+	engine     engineFlags
 }
 
 func parseStatsFlags(args []string) (*statsOptions, error) {
@@ -77,6 +81,7 @@ func parseStatsFlags(args []string) (*statsOptions, error) {
 	th := &o.cfg.Thresholds
 	var (
 		ff       filterFlags
+		ef       engineFlags
 		baseline listFlag
 		help     bool
 	)
@@ -104,6 +109,7 @@ func parseStatsFlags(args []string) (*statsOptions, error) {
 	fs.Float64Var(&th.BurstFactor, "burst-factor", d.BurstFactor, "")
 	fs.Float64Var(&th.BurstMinQPS, "burst-min-qps", d.BurstMinQPS, "")
 	ff.register(fs)
+	ef.register(fs)
 	usage := func(format string, args ...any) error {
 		return usageError("dnstap-reader stats", fmt.Errorf(format, args...))
 	}
@@ -146,6 +152,10 @@ func parseStatsFlags(args []string) (*statsOptions, error) {
 	if o.filter, err = ff.filter(time.Now()); err != nil {
 		return nil, usageError("dnstap-reader stats", err)
 	}
+	if err := ef.check(); err != nil {
+		return nil, usageError("dnstap-reader stats", err)
+	}
+	o.engine = ef
 	o.baseline = baseline
 	o.files = files
 	if len(o.files) == 0 {
@@ -164,6 +174,7 @@ type statsInputs struct {
 	truncated bool        // an input ended mid-frame or before STOP
 	read      int         // inputs read to their end or to a truncation
 	by        *byIdentity // --by identity: messages go to it, not to feed's add
+	engine    *engineFlags
 }
 
 // status is the exit status the inputs call for.
@@ -188,8 +199,19 @@ func (in *statsInputs) feed(paths []string, f *reader.Filter, add func(*stats.Re
 		var us *reader.URLStream
 		var err error
 		if reader.IsURL(path) {
-			if us, err = reader.OpenURL(in.ctx, path, reader.URLOptions{ConsumeOptions: engine.ConsumeOptions{Since: f.Since}}); err == nil {
-				d = reader.NewDecoder(us, us.Name())
+			var co engine.ConsumeOptions
+			if f != nil {
+				co.Since = f.Since
+			}
+			ef := in.engine
+			if ef == nil {
+				ef = &engineFlags{}
+			}
+			var uo reader.URLOptions
+			if uo, err = ef.urlOptions(co); err == nil {
+				if us, err = reader.OpenURL(in.ctx, path, uo); err == nil {
+					d = reader.NewDecoder(us, us.Name())
+				}
 			}
 		} else {
 			d, err = reader.Open(path)
@@ -256,7 +278,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(o.baseline) > 0 {
 		// A baseline with a file missing would make its domains look new: no report.
 		b := stats.NewBaseline(o.cfg.Exact, o.cfg.Upstream)
-		in := &statsInputs{ctx: ctx, stderr: stderr, prog: prog}
+		in := &statsInputs{ctx: ctx, stderr: stderr, prog: prog, engine: &o.engine}
 		if err := in.feed(o.baseline, nil, b.Add); err != nil {
 			return err
 		}
@@ -269,7 +291,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return statsByIdentity(ctx, o, stdout, stderr, prog, stopProgress)
 	}
 	s := stats.New(o.cfg)
-	in := &statsInputs{ctx: ctx, stderr: stderr, prog: prog}
+	in := &statsInputs{ctx: ctx, stderr: stderr, prog: prog, engine: &o.engine}
 	if err := in.feed(o.files, &o.filter, s.Add); err != nil {
 		return err
 	}

@@ -157,7 +157,7 @@ func stamp(t time.Time) string {
 // statsByIdentity is runStats for --by identity (after any --baseline is read into o.cfg).
 func statsByIdentity(ctx context.Context, o *statsOptions, stdout, stderr io.Writer, prog *stats.Progress, stopProgress func()) error {
 	by := newByIdentity(o.cfg)
-	in := &statsInputs{ctx: ctx, stderr: stderr, prog: prog, by: by}
+	in := &statsInputs{ctx: ctx, stderr: stderr, prog: prog, by: by, engine: &o.engine}
 	if err := in.feed(o.files, &o.filter, nil); err != nil {
 		return err
 	}
