@@ -10,6 +10,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"net"
 	"net/url"
 	"strconv"
@@ -171,4 +172,42 @@ type Source interface {
 	Commit(ctx context.Context) error
 	// Close releases the consumer (without committing).
 	Close() error
+}
+
+// SeenIDs is how many message ids a Seen remembers by default: a resent batch follows its
+// first copy closely, and a reader following a topic for days must not grow without end.
+const SeenIDs = 1 << 20
+
+// Seen remembers the last message ids added (a 64-bit hash of each), to drop a frame the
+// engine holds twice. Not safe for concurrent use.
+type Seen struct {
+	seed maphash.Seed
+	m    map[uint64]struct{}
+	ring []uint64
+	next int
+}
+
+// NewSeen returns a Seen of the last n ids.
+func NewSeen(n int) *Seen {
+	return &Seen{seed: maphash.MakeSeed(), m: make(map[uint64]struct{}), ring: make([]uint64, 0, n)}
+}
+
+// Add adds id and reports whether it was new (not among the last n added).
+func (s *Seen) Add(id string) bool {
+	return s.add(maphash.String(s.seed, id))
+}
+
+func (s *Seen) add(h uint64) bool {
+	if _, ok := s.m[h]; ok {
+		return false
+	}
+	if len(s.ring) < cap(s.ring) {
+		s.ring = append(s.ring, h)
+	} else {
+		delete(s.m, s.ring[s.next])
+		s.ring[s.next] = h
+		s.next = (s.next + 1) % len(s.ring)
+	}
+	s.m[h] = struct{}{}
+	return true
 }

@@ -50,3 +50,15 @@ func TestMsgID(t *testing.T) {
 		t.Error("CheckIdentity refused a host name")
 	}
 }
+
+func TestSeen(t *testing.T) {
+	s := NewSeen(3)
+	for _, tc := range []struct {
+		id  string
+		new bool
+	}{{"a", true}, {"b", true}, {"a", false}, {"c", true}, {"d", true}, {"a", true}, {"c", false}, {"b", true}} {
+		if got := s.Add(tc.id); got != tc.new {
+			t.Errorf("Add(%s) = %v, want %v", tc.id, got, tc.new)
+		}
+	}
+}

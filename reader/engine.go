@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"hash/maphash"
 	"io"
 	"strings"
 	"sync"
@@ -27,7 +26,7 @@ type URLOptions struct {
 	NATS  enats.Auth
 	// KeepDuplicates keeps a frame the engine holds twice (the same router, spool file and
 	// offset, sent again after a failure); by default the second copy is dropped and counted
-	// (among the last maxSeenIDs message ids: a resent batch follows its first copy closely).
+	// (among the last engine.SeenIDs message ids: a resent batch follows its first copy closely).
 	KeepDuplicates bool
 }
 
@@ -59,12 +58,11 @@ func OpenURL(ctx context.Context, raw string, o URLOptions) (*URLStream, error) 
 		defer close(s.done)
 		bw := bufio.NewWriterSize(pw, 256<<10)
 		_, _ = bw.Write(fsControl(controlStart, ContentType))
-		seen := newIDSet(maxSeenIDs)
-		seed := maphash.MakeSeed()
+		seen := engine.NewSeen(engine.SeenIDs)
 		var hdr [4]byte
 		fn := func(m engine.Message) error {
 			if m.ID != "" && !o.KeepDuplicates {
-				if !seen.add(maphash.String(seed, m.ID)) {
+				if !seen.Add(m.ID) {
 					s.mu.Lock()
 					s.duplicates++
 					s.mu.Unlock()
@@ -141,33 +139,4 @@ func fsControl(typ uint32, contentType string) []byte {
 	b := binary.BigEndian.AppendUint32(nil, 0)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(body)))
 	return append(b, body...)
-}
-
-// maxSeenIDs bounds the message ids remembered to drop duplicates (a 64-bit hash each), so
-// that following a topic for days does not grow without end.
-const maxSeenIDs = 1 << 20
-
-// idSet remembers the last n ids added.
-type idSet struct {
-	m    map[uint64]struct{}
-	ring []uint64
-	next int
-}
-
-func newIDSet(n int) *idSet { return &idSet{m: make(map[uint64]struct{}), ring: make([]uint64, 0, n)} }
-
-// add adds id and reports whether it was new.
-func (s *idSet) add(id uint64) bool {
-	if _, ok := s.m[id]; ok {
-		return false
-	}
-	if len(s.ring) < cap(s.ring) {
-		s.ring = append(s.ring, id)
-	} else {
-		delete(s.m, s.ring[s.next])
-		s.ring[s.next] = id
-		s.next = (s.next + 1) % len(s.ring)
-	}
-	s.m[id] = struct{}{}
-	return true
 }

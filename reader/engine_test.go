@@ -87,15 +87,3 @@ func TestOpenURLSince(t *testing.T) {
 		})
 	}
 }
-
-func TestIDSet(t *testing.T) {
-	s := newIDSet(3)
-	for _, tc := range []struct {
-		id  uint64
-		new bool
-	}{{1, true}, {2, true}, {1, false}, {3, true}, {4, true}, {1, true}, {3, false}, {2, true}} {
-		if got := s.add(tc.id); got != tc.new {
-			t.Errorf("add(%d) = %v, want %v", tc.id, got, tc.new)
-		}
-	}
-}

@@ -138,7 +138,7 @@ func TestForwardToEngines(t *testing.T) {
 		{"Kafka", kafkaURL, "router2", kdir},
 	} {
 		cdir := filepath.Join(work, "central-"+tc.name)
-		c := startNode(t, "-u", filepath.Join(work, "central-"+tc.name+".sock"), "--input", tc.url,
+		c := startNode(t, "-u", filepath.Join(work, "central-"+tc.name+".sock"), "--input", tc.url, "--metrics", "127.0.0.1:0",
 			"-w", filepath.Join(cdir, "%{identity}", "%Y%m%d-%H%M%S.fstrm"), "--gmtime", "-s", "1")
 		want, total := payloadCounts(t, tc.dir)
 		waitFor(t, tc.name+" archived", func() bool {
@@ -148,6 +148,12 @@ func TestForwardToEngines(t *testing.T) {
 			_, n := payloadCounts(t, filepath.Join(cdir, tc.router))
 			return n >= total
 		})
+		waitFor(t, tc.name+" committed", func() bool { return c.forwardMetrics()["dnstap_input_frames_total"] >= float64(total) })
+		m := c.forwardMetrics()
+		if m["dnstap_input_frames_total"] != float64(total) || m["dnstap_input_failures_total"] != 0 {
+			t.Errorf("%s --input metrics: %v frames, %v failures; want %d, 0", tc.name, m["dnstap_input_frames_total"], m["dnstap_input_failures_total"], total)
+		}
+		t.Logf("%s --input dropped %v duplicates (by message id)", tc.name, m["dnstap_input_duplicates_total"])
 		c.stop(syscall.SIGTERM)
 		got, n := payloadCounts(t, filepath.Join(cdir, tc.router))
 		missing, dups, alien := collectortest.CompareCounts(want, got)

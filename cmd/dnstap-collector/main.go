@@ -21,6 +21,7 @@ import (
 
 	"github.com/dnstapkit/dnstapkit/collector"
 	"github.com/dnstapkit/dnstapkit/collector/forward"
+	"github.com/dnstapkit/dnstapkit/collector/input"
 )
 
 // Set by `go tool mage build` with -ldflags -X.
@@ -134,7 +135,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return exitFailed
 		}
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", metricsHandler(c, fw))
+		mux.Handle("/metrics", metricsHandler(c, fw, in))
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(mln) }() // ends when closed below
 		defer srv.Close()
@@ -188,12 +189,15 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 var reloadTLS = func() {}
 
 // metricsHandler serves the collector's metrics, and the forwarder's when there is one.
-func metricsHandler(c *collector.Collector, fw *forward.Forwarder) http.Handler {
+func metricsHandler(c *collector.Collector, fw *forward.Forwarder, in *input.Input) http.Handler {
 	ch := collector.MetricsHandler(c)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ch.ServeHTTP(w, r)
 		if fw != nil {
 			_ = fw.Stats().WritePrometheus(w) // the client went away; nothing to do
+		}
+		if in != nil {
+			_ = in.Stats().WritePrometheus(w)
 		}
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -45,7 +46,30 @@ type Config struct {
 
 // Stats of an Input.
 type Stats struct {
+	Input                     string // its name (URL)
 	Frames, Batches, Failures uint64
+	// Duplicates counts frames dropped because their message id (engine.MsgID) was among
+	// the last engine.SeenIDs read: a router's batch that reached the engine twice.
+	Duplicates uint64
+}
+
+// WritePrometheus writes the figures as dnstap_input_* metrics.
+func (s Stats) WritePrometheus(w io.Writer) error {
+	for _, m := range []struct {
+		name, help string
+		v          uint64
+	}{
+		{"frames_total", "Frames written to the files and committed in the engine.", s.Frames},
+		{"batches_total", "Batches written and committed.", s.Batches},
+		{"failures_total", "Failed batches (read, hand-over or commit), each retried.", s.Failures},
+		{"duplicates_total", "Frames dropped: their message id was read already (a router's batch the engine holds twice).", s.Duplicates},
+	} {
+		if _, err := fmt.Fprintf(w, "# HELP dnstap_input_%[1]s %[2]s\n# TYPE dnstap_input_%[1]s counter\ndnstap_input_%[1]s{input=%[4]q} %[3]d\n",
+			m.name, m.help, m.v, s.Input); err != nil {
+			return fmt.Errorf("write metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // Input moves frames from a Source into the collector.
@@ -54,7 +78,10 @@ type Input struct {
 	log *slog.Logger
 	ln  *listener
 
-	frames, batches, failures atomic.Uint64
+	seen    *engine.Seen // message ids of frames taken (only the Run goroutine)
+	pending *batch       // the batch taken and not yet committed
+
+	frames, batches, failures, duplicates atomic.Uint64
 }
 
 // New returns an Input; give Listener() to the collector's Serve and run Run.
@@ -80,7 +107,7 @@ func New(cfg Config, log *slog.Logger) (*Input, error) {
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = max(30*time.Second, cfg.BackoffMin)
 	}
-	return &Input{cfg: cfg, log: log.With("input", cfg.Name), ln: newListener(cfg.Name)}, nil
+	return &Input{cfg: cfg, log: log.With("input", cfg.Name), ln: newListener(cfg.Name), seen: engine.NewSeen(engine.SeenIDs)}, nil
 }
 
 // Listener is where the Input's connections come from: pass it to collector.Serve.
@@ -88,7 +115,7 @@ func (in *Input) Listener() net.Listener { return in.ln }
 
 // Stats returns the figures so far.
 func (in *Input) Stats() Stats {
-	return Stats{Frames: in.frames.Load(), Batches: in.batches.Load(), Failures: in.failures.Load()}
+	return Stats{Input: in.cfg.Name, Duplicates: in.duplicates.Load(), Frames: in.frames.Load(), Batches: in.batches.Load(), Failures: in.failures.Load()}
 }
 
 // Run moves batches until ctx ends; then it closes the listener and the source.
@@ -124,27 +151,23 @@ func (in *Input) Run(ctx context.Context) error {
 	return nil
 }
 
-// once moves one batch: read, write each identity's frames over a connection of its own
-// and wait for FINISH, then commit.
+// once moves one batch: read (or, after a failure, take again the batch that failed: the
+// engine has not committed it, and a later commit would commit it too), write each router's
+// frames over a connection of its own and wait for FINISH, then commit.
 func (in *Input) once(ctx context.Context) error {
-	msgs, err := in.cfg.Source.Next(ctx, in.cfg.BatchFrames, in.cfg.BatchWait)
-	if err != nil {
-		return err
-	}
-	if len(msgs) == 0 {
-		return nil
-	}
-	// Each router's frames, in order, on a connection of its own.
-	var order []string
-	byID := map[string][]int{}
-	for i, m := range msgs {
-		if _, ok := byID[m.Identity]; !ok {
-			order = append(order, m.Identity)
+	if in.pending == nil {
+		msgs, err := in.cfg.Source.Next(ctx, in.cfg.BatchFrames, in.cfg.BatchWait)
+		if err != nil {
+			return err
 		}
-		byID[m.Identity] = append(byID[m.Identity], i)
+		if len(msgs) == 0 {
+			return nil
+		}
+		in.pending = in.take(msgs)
 	}
-	for _, id := range order {
-		if err := in.hand(ctx, id, msgs, byID[id]); err != nil {
+	b := in.pending
+	for _, id := range b.order {
+		if err := in.hand(ctx, id, b.byID[id]); err != nil {
 			return err
 		}
 	}
@@ -153,13 +176,38 @@ func (in *Input) once(ctx context.Context) error {
 	if err := in.cfg.Source.Commit(cctx); err != nil {
 		return err
 	}
-	in.frames.Add(uint64(len(msgs)))
+	in.pending = nil
+	in.frames.Add(uint64(b.frames))
 	in.batches.Add(1)
 	return nil
 }
 
-// hand writes the frames msgs[idx] to the collector and waits for FINISH.
-func (in *Input) hand(ctx context.Context, identity string, msgs []engine.Message, idx []int) error {
+// batch is what Next returned, grouped by router, without the duplicates.
+type batch struct {
+	order  []string            // the routers, in order of their first frame
+	byID   map[string][][]byte // each router's frames, in order
+	frames int
+}
+
+// take groups msgs by router and drops a frame whose message id was read already.
+func (in *Input) take(msgs []engine.Message) *batch {
+	b := &batch{byID: map[string][][]byte{}}
+	for _, m := range msgs {
+		if m.ID != "" && !in.seen.Add(m.ID) {
+			in.duplicates.Add(1)
+			continue
+		}
+		if _, ok := b.byID[m.Identity]; !ok {
+			b.order = append(b.order, m.Identity)
+		}
+		b.byID[m.Identity] = append(b.byID[m.Identity], m.Value)
+		b.frames++
+	}
+	return b
+}
+
+// hand writes frames to the collector as identity's and waits for FINISH.
+func (in *Input) hand(ctx context.Context, identity string, frames [][]byte) error {
 	c, err := in.ln.dial(ctx, identity)
 	if err != nil {
 		return err
@@ -172,13 +220,13 @@ func (in *Input) hand(ctx context.Context, identity string, msgs []engine.Messag
 	if err != nil {
 		return fmt.Errorf("hand frames of %q to the collector: %w", identity, err)
 	}
-	for _, i := range idx {
-		if _, err := w.WriteFrame(msgs[i].Value); err != nil {
+	for _, f := range frames {
+		if _, err := w.WriteFrame(f); err != nil {
 			return fmt.Errorf("hand frames of %q to the collector: %w", identity, err)
 		}
 	}
 	if err := w.Close(); err != nil { // STOP, then FINISH once written and fsync'd
-		return fmt.Errorf("no FINISH from the collector for %d frames of %q: %w", len(idx), identity, err)
+		return fmt.Errorf("no FINISH from the collector for %d frames of %q: %w", len(frames), identity, err)
 	}
 	return nil
 }

@@ -209,3 +209,53 @@ func TestInputToFiles(t *testing.T) {
 		})
 	}
 }
+
+// fakeSource hands out fixed batches; its first Commit fails. After a failure it would give
+// the next batch if asked: the Input must not ask, but take the failed batch again.
+type fakeSource struct {
+	batches [][]engine.Message
+	next    int
+	commits int
+}
+
+func (f *fakeSource) Next(ctx context.Context, max int, wait time.Duration) ([]engine.Message, error) {
+	if f.next == len(f.batches) {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+			return nil, nil
+		}
+	}
+	f.next++
+	return f.batches[f.next-1], nil
+}
+
+func (f *fakeSource) Commit(context.Context) error {
+	f.commits++
+	if f.commits == 1 {
+		return errors.New("commit refused (test)")
+	}
+	return nil
+}
+
+func (f *fakeSource) Close() error { return nil }
+
+// TestFailedBatchTakenAgain: a batch whose commit fails is handed over again (not skipped for
+// the next one, which a later commit would cover); the copy it writes the second time is the
+// only duplicate, and a frame whose message id was read already is dropped.
+func TestFailedBatchTakenAgain(t *testing.T) {
+	msg := func(id, v string) engine.Message {
+		return engine.Message{Value: []byte(v), Identity: "r1", ID: "r1/f/" + id}
+	}
+	src := &fakeSource{batches: [][]engine.Message{
+		{msg("1", "one"), msg("2", "two")},
+		{msg("3", "three"), msg("2", "two")}, // two again: a resent frame
+	}}
+	dir := t.TempDir()
+	st := runCollector(t, dir, "run", src, func(s Stats) bool { return s.Batches == 2 })
+	got := strings.Join(frames(t, filepath.Join(dir, "r1", "run*.fstrm")), ",")
+	if got != "one,two,one,two,three" || st.Failures != 1 || st.Duplicates != 1 || st.Frames != 3 || src.next != 2 {
+		t.Errorf("files %q, stats %+v, batches read %d; want the first batch twice (its commit failed once), then three", got, st, src.next)
+	}
+}
