@@ -149,6 +149,26 @@ type Message struct {
 	// Where names the message in the engine, for errors: topic/partition@offset or
 	// stream#sequence.
 	Where string
+	// ContentType is the Content-Type header ("" when the message has none).
+	ContentType string
+}
+
+// ContentTypeJSON is the Content-Type of a value that is the reader's JSON object of the frame
+// (dnstap-collector --forward-format json), not the frame.
+const ContentTypeJSON = "application/json"
+
+// CheckContentType refuses a message whose Content-Type header names something other than
+// want (the frames' content type): a topic or stream filled with --forward-format json holds
+// JSON objects, which no dnstap decoder reads. A message without the header passes.
+func (m Message) CheckContentType(want string) error {
+	if m.ContentType == "" || m.ContentType == want {
+		return nil
+	}
+	hint := ""
+	if m.ContentType == ContentTypeJSON {
+		hint = " (written with --forward-format json: read it with a JSON consumer)"
+	}
+	return fmt.Errorf("message %s holds %q, not %q%s", m.Where, m.ContentType, want, hint)
 }
 
 // ConsumeOptions say where to start and whether to wait for more.

@@ -61,6 +61,9 @@ func OpenURL(ctx context.Context, raw string, o URLOptions) (*URLStream, error) 
 		seen := engine.NewSeen(engine.SeenIDs)
 		var hdr [4]byte
 		fn := func(m engine.Message) error {
+			if err := m.CheckContentType(ContentType); err != nil {
+				return err
+			}
 			if m.ID != "" && !o.KeepDuplicates {
 				if !seen.Add(m.ID) {
 					s.mu.Lock()

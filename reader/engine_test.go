@@ -1,4 +1,4 @@
-package reader
+package reader_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	fnats "github.com/dnstapkit/dnstapkit/collector/forward/nats"
 	"github.com/dnstapkit/dnstapkit/engine"
 	"github.com/dnstapkit/dnstapkit/internal/natstest"
+	"github.com/dnstapkit/dnstapkit/reader"
 )
 
 // TestOpenURLSince: --since starts at the first message the engine stored at or after it;
@@ -64,11 +65,11 @@ func TestOpenURLSince(t *testing.T) {
 				since time.Time
 				want  int
 			}{{time.Time{}, first + second}, {since, second}, {time.Now().Add(time.Hour), 0}} {
-				s, err := OpenURL(context.Background(), url, URLOptions{ConsumeOptions: engine.ConsumeOptions{Since: tc.since}})
+				s, err := reader.OpenURL(context.Background(), url, reader.URLOptions{ConsumeOptions: engine.ConsumeOptions{Since: tc.since}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				dec := NewDecoder(s, s.Name())
+				dec := reader.NewDecoder(s, s.Name())
 				n := 0
 				for {
 					if _, err := dec.Next(); err != nil {

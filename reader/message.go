@@ -249,6 +249,10 @@ const (
 	fmResponseMessage = 14
 )
 
+// Unmarshal decodes one dnstap frame (the protobuf message of a Frame Streams data frame,
+// without its length) into m, which then refers to frame's bytes. Errors name the field.
+func (m *Message) Unmarshal(frame []byte) error { return m.unmarshal(frame) }
+
 // unmarshal decodes a Dnstap protobuf. Like protobuf-c (which BIND uses) it rejects a known
 // field with the wrong wire type and a missing required field; unknown fields are skipped.
 func (m *Message) unmarshal(b []byte) error {

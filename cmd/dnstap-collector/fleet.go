@@ -27,7 +27,7 @@ import (
 type forwardSettings struct {
 	url, ca, cert, key, serverName, state   string
 	identity, creds, saslUser, saslPassFile string
-	tls, scram256                           bool
+	tls, scram256, json                     bool
 	batchFrames                             int
 	batchInterval, timeout                  time.Duration
 }
@@ -39,6 +39,7 @@ func fleetOptions() []*option {
 		{names: []string{"tls-client-ca"}, env: "DNSTAP_TLS_CLIENT_CA", usage: "CA certificates (PEM) that senders' client certificates must chain to; then a certificate is required. SIGHUP reloads the TLS files"},
 		{names: []string{"forward"}, env: "DNSTAP_FORWARD", usage: "ship every frame written to fstrm+tls://HOST:PORT, fstrm://HOST:PORT, unix:///PATH, kafka://BROKER[,BROKER...]/TOPIC or nats://SERVER[,SERVER...]/SUBJECT (store and forward; see docs/fleet.md)"},
 		{names: []string{"forward-identity"}, env: "DNSTAP_FORWARD_IDENTITY", usage: "this router's name for kafka:// and nats:// (the record key, the first part of Nats-Msg-Id; default: the host name)"},
+		{names: []string{"forward-format"}, env: "DNSTAP_FORWARD_FORMAT", def: "protobuf", usage: "what a kafka:// or nats:// message holds: protobuf (the frame as BIND wrote it) or json (dnstap-reader --json's object of it)"},
 		{names: []string{"forward-tls"}, env: "DNSTAP_FORWARD_TLS", isBool: true, def: "false", usage: "TLS to kafka:// or nats:// (implied by --forward-ca and --forward-cert)"},
 		{names: []string{"forward-creds"}, env: "DNSTAP_FORWARD_CREDS", usage: "NATS credentials file (user JWT and NKey seed) for nats://"},
 		{names: []string{"forward-sasl-user"}, env: "DNSTAP_FORWARD_SASL_USER", usage: "SASL SCRAM user for kafka:// (SCRAM-SHA-512)"},
@@ -79,6 +80,13 @@ func resolveFleet(s *settings, one func(string) string, boolean func(string) boo
 	f.identity, f.creds = one("forward-identity"), one("forward-creds")
 	f.saslUser, f.saslPassFile = one("forward-sasl-user"), one("forward-sasl-password-file")
 	f.tls, f.scram256 = boolean("forward-tls"), boolean("forward-sasl-sha256")
+	switch format := one("forward-format"); format {
+	case "protobuf":
+	case "json":
+		f.json = true
+	default:
+		errs = append(errs, fmt.Errorf("--forward-format: %q, want protobuf or json", format))
+	}
 	n, err := strconv.Atoi(one("forward-batch-frames"))
 	if err != nil || n < 1 || n > 1_000_000 {
 		errs = append(errs, fmt.Errorf("--forward-batch-frames: %q, must be between 1 and 1000000", one("forward-batch-frames")))
@@ -89,7 +97,7 @@ func resolveFleet(s *settings, one func(string) string, boolean func(string) boo
 		errs = append(errs, errors.New("--forward-batch-interval and --forward-timeout must be positive"))
 	}
 	if f.url == "" {
-		if f.ca != "" || f.cert != "" || f.key != "" || f.serverName != "" || f.state != "" || f.identity != "" || f.creds != "" || f.saslUser != "" || f.tls {
+		if f.ca != "" || f.cert != "" || f.key != "" || f.serverName != "" || f.state != "" || f.identity != "" || f.creds != "" || f.saslUser != "" || f.tls || f.json {
 			errs = append(errs, errors.New("--forward-* flags need --forward URL"))
 		}
 		return errs
@@ -124,8 +132,8 @@ func resolveFleet(s *settings, one func(string) string, boolean func(string) boo
 		}
 	} else if _, err := fstrm.New(fstrm.Options{URL: f.url, TLS: &tls.Config{}}); err != nil { // the URL alone
 		errs = append(errs, fmt.Errorf("--forward: %w", err))
-	} else if f.identity != "" || f.tls || f.creds != "" || f.saslUser != "" || f.saslPassFile != "" {
-		errs = append(errs, errors.New("--forward-identity, --forward-tls, --forward-creds and --forward-sasl-* are for kafka:// and nats://"))
+	} else if f.identity != "" || f.tls || f.creds != "" || f.saslUser != "" || f.saslPassFile != "" || f.json {
+		errs = append(errs, errors.New("--forward-identity, --forward-format json, --forward-tls, --forward-creds and --forward-sasl-* are for kafka:// and nats://"))
 	}
 	out := s.cfg.Output
 	switch {
@@ -202,13 +210,13 @@ func newDestination(s settings, tcfg *tls.Config) (forward.Destination, string, 
 			}
 			a.Password = strings.TrimRight(string(b), "\r\n")
 		}
-		d, err := fkafka.New(fkafka.Options{URL: f.url, Identity: f.identity, Auth: a, ContentType: s.cfg.ContentType, Timeout: f.timeout})
+		d, err := fkafka.New(fkafka.Options{URL: f.url, Identity: f.identity, Auth: a, ContentType: s.cfg.ContentType, JSON: f.json, Timeout: f.timeout})
 		if err != nil {
 			return nil, "", err
 		}
 		return d, d.String(), nil
 	case strings.HasPrefix(f.url, "nats://"):
-		d, err := fnats.New(fnats.Options{URL: f.url, Identity: f.identity, Auth: enats.Auth{TLS: tcfg, CredsFile: f.creds}, ContentType: s.cfg.ContentType, Timeout: f.timeout})
+		d, err := fnats.New(fnats.Options{URL: f.url, Identity: f.identity, Auth: enats.Auth{TLS: tcfg, CredsFile: f.creds}, ContentType: s.cfg.ContentType, JSON: f.json, Timeout: f.timeout})
 		if err != nil {
 			return nil, "", err
 		}

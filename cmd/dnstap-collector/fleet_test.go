@@ -259,6 +259,21 @@ func TestResolveFleet(t *testing.T) {
 					t.Errorf("%+v", f)
 				}
 			}},
+		{name: "router to Kafka as JSON", args: "-u /s -w /x/y.fstrm --forward kafka://k1/dnstap --forward-format json", env: map[string]string{"DNSTAP_FORWARD_IDENTITY": "r2"},
+			check: func(t *testing.T, s settings) {
+				if f := s.forward; !f.json || f.identity != "r2" {
+					t.Errorf("%+v", f)
+				}
+			}},
+		{name: "protobuf by default", args: "-u /s -w /x/y.fstrm --forward nats://n/s --forward-identity r",
+			check: func(t *testing.T, s settings) {
+				if s.forward.json {
+					t.Errorf("%+v", s.forward)
+				}
+			}},
+		{name: "unknown format", args: "-u /s -w /x --forward kafka://k/t --forward-format xml", wantErr: `--forward-format: "xml", want protobuf or json`},
+		{name: "JSON to a collector", args: "-u /s -w /x --forward fstrm://c:1 --forward-format json", wantErr: "--forward-format json"},
+		{name: "JSON without forward", args: "-u /s -w /x --forward-format json", wantErr: "need --forward URL"},
 		{name: "Kafka without a topic", args: "-u /s -w /x --forward kafka://k1:9092", wantErr: "no topic"},
 		{name: "identity with a slash", args: "-u /s -w /x --forward nats://n/s --forward-identity a/b", wantErr: "--forward-identity"},
 		{name: "creds for Kafka", args: "-u /s -w /x --forward kafka://k/t --forward-creds /c", wantErr: "--forward-creds is for nats://"},

@@ -143,8 +143,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Serve(ctx, lns...) }()
+	inErr := make(chan error, 1) // the input's failure for good (it logged it); it stops the collector
 	if in != nil {
-		go func() { _ = in.Run(ctx) }() // ends with ctx; Serve then drains its connections
+		go func() { // ends with ctx; Serve then drains its connections
+			if err := in.Run(ctx); err != nil {
+				inErr <- err
+				stop()
+			}
+		}()
 	}
 	fwDone := make(chan error, 1)
 	if fw != nil {
@@ -174,6 +180,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			if err != nil {
 				log.Error("stopped with loss", "error", err)
 				return exitFailed
+			}
+			select {
+			case <-inErr:
+				return exitFailed
+			default:
 			}
 			return exitOK
 		case err := <-done: // the output failed for good, or Serve could not start

@@ -138,6 +138,10 @@ func (in *Input) Run(ctx context.Context) error {
 			break
 		}
 		in.failures.Add(1)
+		if perm := (*permanentError)(nil); errors.As(err, &perm) {
+			in.log.Error("input stopped: nothing was committed past the last batch written", "error", err)
+			return err
+		}
 		if !failed {
 			in.log.Warn("input failed; retrying", "error", err)
 			failed = true
@@ -163,7 +167,11 @@ func (in *Input) once(ctx context.Context) error {
 		if len(msgs) == 0 {
 			return nil
 		}
-		in.pending = in.take(msgs)
+		b, err := in.take(msgs)
+		if err != nil {
+			return err
+		}
+		in.pending = b
 	}
 	b := in.pending
 	for _, id := range b.order {
@@ -189,10 +197,15 @@ type batch struct {
 	frames int
 }
 
-// take groups msgs by router and drops a frame whose message id was read already.
-func (in *Input) take(msgs []engine.Message) *batch {
+// take groups msgs by router and drops a frame whose message id was read already. A message
+// that is not a frame of the input's content type (a topic filled with --forward-format json)
+// stops the input: it would never become one, and skipping it would lose it silently.
+func (in *Input) take(msgs []engine.Message) (*batch, error) {
 	b := &batch{byID: map[string][][]byte{}}
 	for _, m := range msgs {
+		if err := m.CheckContentType(in.cfg.ContentType); err != nil {
+			return nil, &permanentError{err}
+		}
 		if m.ID != "" && !in.seen.Add(m.ID) {
 			in.duplicates.Add(1)
 			continue
@@ -203,8 +216,14 @@ func (in *Input) take(msgs []engine.Message) *batch {
 		b.byID[m.Identity] = append(b.byID[m.Identity], m.Value)
 		b.frames++
 	}
-	return b
+	return b, nil
 }
+
+// permanentError is a failure that no retry can mend: Run returns it.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
 
 // hand writes frames to the collector as identity's and waits for FINISH.
 func (in *Input) hand(ctx context.Context, identity string, frames [][]byte) error {

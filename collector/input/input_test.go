@@ -259,3 +259,31 @@ func TestFailedBatchTakenAgain(t *testing.T) {
 		t.Errorf("files %q, stats %+v, batches read %d; want the first batch twice (its commit failed once), then three", got, st, src.next)
 	}
 }
+
+// TestJSONTopicStops: a message holding a --forward-format json object cannot become a frame;
+// the input stops with an error naming the message and the flag, after writing and committing
+// the batch before it (so nothing is skipped silently and nothing committed is unwritten).
+func TestJSONTopicStops(t *testing.T) {
+	src := &fakeSource{batches: [][]engine.Message{
+		{{Value: []byte("one"), Identity: "r1", ID: "r1/f/1"}},
+		{{Value: []byte(`{"type":"CQ"}`), Identity: "r1", ID: "r1/f/2", ContentType: "application/json", Where: "dnstap/0@1"}},
+	}, commits: 1} // the first commit succeeds
+	c, err := collector.New(collector.Config{Output: filepath.Join(t.TempDir(), collector.IdentityVar, "run.fstrm")}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := New(Config{Source: src, Name: "test", BatchWait: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go func() { _ = c.Serve(ctx, in.Listener()) }()
+	err = in.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "dnstap/0@1") || !strings.Contains(err.Error(), "--forward-format json") {
+		t.Fatalf("Run: %v, want an error naming the message and --forward-format json", err)
+	}
+	if st := in.Stats(); st.Frames != 1 || st.Batches != 1 || src.commits != 2 {
+		t.Errorf("stats %+v, commits %d: want the first batch written and committed, nothing after", st, src.commits)
+	}
+}

@@ -145,6 +145,8 @@ func message(r *kgo.Record) engine.Message {
 			m.Identity = string(h.Value)
 		case engine.HeaderMsgID:
 			m.ID = string(h.Value)
+		case engine.HeaderContentType:
+			m.ContentType = string(h.Value)
 		}
 	}
 	if m.Identity == "" {

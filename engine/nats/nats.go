@@ -112,7 +112,7 @@ func Consume(ctx context.Context, u engine.URL, a Auth, o engine.ConsumeOptions,
 				return fmt.Errorf("%s: message of stream %s: %w", u, name, err)
 			}
 			h := m.Headers()
-			em := engine.Message{Value: m.Data(), Identity: h.Get(engine.HeaderIdentity), ID: h.Get(engine.HeaderMsgID),
+			em := engine.Message{Value: m.Data(), Identity: h.Get(engine.HeaderIdentity), ID: h.Get(engine.HeaderMsgID), ContentType: h.Get(engine.HeaderContentType),
 				Time: md.Timestamp, Where: name + "#" + strconv.FormatUint(md.Sequence.Stream, 10)}
 			if em.Identity == "" {
 				em.Identity = engine.IdentityOf(em.ID)

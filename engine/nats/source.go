@@ -72,7 +72,7 @@ func (s *Source) Next(ctx context.Context, max int, wait time.Duration) ([]engin
 			return nil, fmt.Errorf("%s: %w", s.u, err)
 		}
 		h := m.Headers()
-		em := engine.Message{Value: m.Data(), Identity: h.Get(engine.HeaderIdentity), ID: h.Get(engine.HeaderMsgID),
+		em := engine.Message{Value: m.Data(), Identity: h.Get(engine.HeaderIdentity), ID: h.Get(engine.HeaderMsgID), ContentType: h.Get(engine.HeaderContentType),
 			Time: md.Timestamp, Where: md.Stream + "#" + strconv.FormatUint(md.Sequence.Stream, 10)}
 		if em.Identity == "" {
 			em.Identity = engine.IdentityOf(em.ID)

@@ -28,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dnstapkit/dnstapkit/collector/forward"
+	"github.com/dnstapkit/dnstapkit/collector/forward/jsonvalue"
 	"github.com/dnstapkit/dnstapkit/engine"
 	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
 )
@@ -42,6 +43,9 @@ type Options struct {
 	Auth ekafka.Auth
 	// ContentType goes in the Content-Type header. Default protobuf:dnstap.Dnstap.
 	ContentType string
+	// JSON sends, instead of each frame, the object dnstap-reader --json prints for it
+	// (package jsonvalue), with Content-Type application/json (--forward-format json).
+	JSON bool
 	// Timeout bounds a batch: connecting, the client's retries and the acknowledgements.
 	// Default 30s.
 	Timeout time.Duration
@@ -66,6 +70,7 @@ type Destination struct {
 	cl *kgo.Client
 
 	recs []kgo.Record // reused across batches: nothing is buffered between Sends
+	enc  jsonvalue.Encoder
 
 	failedRecords atomic.Uint64
 	sessions      atomic.Uint64
@@ -90,6 +95,9 @@ func New(o Options) (*Destination, error) {
 	}
 	if o.ContentType == "" {
 		o.ContentType = "protobuf:dnstap.Dnstap"
+	}
+	if o.JSON {
+		o.ContentType = jsonvalue.ContentType
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
@@ -191,6 +199,11 @@ func (d *Destination) Send(ctx context.Context, b *forward.Batch) error {
 		}
 		wg.Done()
 	}
+	value := b.Payload
+	if d.o.JSON {
+		vals := d.enc.Values(n, b.Payload)
+		value = func(i int) []byte { return vals[i] }
+	}
 	wg.Add(n)
 	for i := range n {
 		f := b.Frames[i]
@@ -203,7 +216,7 @@ func (d *Destination) Send(ctx context.Context, b *forward.Batch) error {
 			kgo.RecordHeader{Key: engine.HeaderOffset, Value: strconv.AppendInt(nil, f.Offset, 10)},
 			kgo.RecordHeader{Key: engine.HeaderMsgID, Value: []byte(engine.MsgID(d.o.Identity, f.FileID, f.Offset))},
 		)
-		*r = kgo.Record{Key: d.key, Value: b.Payload(i), Headers: h}
+		*r = kgo.Record{Key: d.key, Value: value(i), Headers: h}
 		cl.Produce(ctx, r, promise)
 	}
 	done := make(chan struct{})

@@ -1,9 +1,11 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -15,8 +17,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/dnstapkit/dnstapkit/collector/forward"
+	"github.com/dnstapkit/dnstapkit/collector/forward/forwardtest"
 	"github.com/dnstapkit/dnstapkit/engine"
 	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
+	"github.com/dnstapkit/dnstapkit/reader"
 )
 
 // batch makes a batch of n frames "tag-i" (each size bytes at least) from spool file fileID.
@@ -353,4 +357,57 @@ func TestLeaderMoves(t *testing.T) {
 		t.Fatalf("the topic holds %d records, want the %d frames once each, in order", len(got), len(want))
 	}
 	t.Logf("%d leader moves, %d producer sessions", moves, d.Sessions())
+}
+
+// TestProduceJSON: with JSON, each record of a real BIND capture holds the object
+// dnstap-reader --json prints for its frame, marked application/json; the reader refuses to
+// decode such a topic as dnstap, naming the record and the flag.
+func TestProduceJSON(t *testing.T) {
+	const path = "../../../reader/testdata/golden/resolver.fstrm"
+	c := cluster(t)
+	url := brokersURL(c.ListenAddrs(), "dnstap")
+	d, err := New(Options{URL: url, Identity: "router1", JSON: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	batches, err := forwardtest.Batches(path, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range batches {
+		if err := d.Send(context.Background(), b); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	dec, err := reader.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	var want bytes.Buffer
+	if err := reader.Render(dec, &want, reader.RenderOptions{Mode: reader.ModeJSON}); err != nil {
+		t.Fatal(err)
+	}
+	got := consume(t, url)
+	var lines []byte
+	for _, m := range got {
+		if m.ContentType != "application/json" {
+			t.Fatalf("record %s: Content-Type %q", m.Where, m.ContentType)
+		}
+		lines = append(append(lines, m.Value...), '\n')
+	}
+	if len(got) < 100 || !bytes.Equal(lines, want.Bytes()) {
+		t.Fatalf("%d records: not the reader's JSON lines of %s\ngot  %.200s\nwant %.200s", len(got), path, lines, want.Bytes())
+	}
+
+	s, err := reader.OpenURL(context.Background(), url, reader.URLOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = reader.Render(reader.NewDecoder(s, s.Name()), io.Discard, reader.RenderOptions{})
+	if err == nil || !strings.Contains(err.Error(), "dnstap/") || !strings.Contains(err.Error(), "--forward-format json") {
+		t.Fatalf("reading a JSON topic as dnstap: %v, want an error naming the record and --forward-format json", err)
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dnstapkit/dnstapkit/collector/forward"
+	"github.com/dnstapkit/dnstapkit/collector/forward/jsonvalue"
 	"github.com/dnstapkit/dnstapkit/engine"
 	enats "github.com/dnstapkit/dnstapkit/engine/nats"
 )
@@ -37,6 +38,9 @@ type Options struct {
 	Auth enats.Auth
 	// ContentType goes in the Content-Type header. Default protobuf:dnstap.Dnstap.
 	ContentType string
+	// JSON sends, instead of each frame, the object dnstap-reader --json prints for it
+	// (package jsonvalue), with Content-Type application/json (--forward-format json).
+	JSON bool
 	// Timeout bounds connecting and the wait for the acknowledgements of a batch. Default 30s.
 	Timeout time.Duration
 }
@@ -51,6 +55,7 @@ type Destination struct {
 	conn *conn
 
 	msgs []natsgo.Msg // reused across batches: no message is pending between Sends
+	enc  jsonvalue.Encoder
 
 	duplicates atomic.Uint64
 }
@@ -84,6 +89,9 @@ func New(o Options) (*Destination, error) {
 	}
 	if o.ContentType == "" {
 		o.ContentType = "protobuf:dnstap.Dnstap"
+	}
+	if o.JSON {
+		o.ContentType = jsonvalue.ContentType
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
@@ -182,6 +190,11 @@ func (d *Destination) Send(ctx context.Context, b *forward.Batch) error {
 	msgs := d.msgs[:n]
 	ct := []string{d.o.ContentType}
 	ident := []string{d.o.Identity}
+	value := b.Payload
+	if d.o.JSON {
+		vals := d.enc.Values(n, b.Payload)
+		value = func(i int) []byte { return vals[i] }
+	}
 	published := 0
 	var pubErr error
 	for i := range n {
@@ -194,7 +207,7 @@ func (d *Destination) Send(ctx context.Context, b *forward.Batch) error {
 		h[engine.HeaderMsgID] = []string{engine.MsgID(d.o.Identity, f.FileID, f.Offset)}
 		h[engine.HeaderContentType] = ct
 		h[engine.HeaderIdentity] = ident
-		*m = natsgo.Msg{Subject: d.u.Name, Data: b.Payload(i), Header: h}
+		*m = natsgo.Msg{Subject: d.u.Name, Data: value(i), Header: h}
 		if _, err := c.js.PublishMsgAsync(m); err != nil {
 			pubErr = fmt.Errorf("publish frame %d of %d to %s: %w", i+1, n, d.name, err)
 			break

@@ -1,6 +1,7 @@
 package nats
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -12,8 +13,10 @@ import (
 
 	"github.com/dnstapkit/dnstapkit/collector/collectortest"
 	"github.com/dnstapkit/dnstapkit/collector/forward"
+	"github.com/dnstapkit/dnstapkit/collector/forward/forwardtest"
 	"github.com/dnstapkit/dnstapkit/engine"
 	"github.com/dnstapkit/dnstapkit/internal/natstest"
+	"github.com/dnstapkit/dnstapkit/reader"
 )
 
 // batch makes a batch of n frames "tag-i" from spool file fileID.
@@ -226,5 +229,57 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPublishJSON: with JSON, each message of a real BIND capture holds the object
+// dnstap-reader --json prints for its frame, marked application/json, still deduplicated by
+// its Nats-Msg-Id.
+func TestPublishJSON(t *testing.T) {
+	const path = "../../../reader/testdata/golden/upstream.fstrm"
+	srv := natstest.Start(t)
+	ctx := context.Background()
+	if err := srv.Stream(ctx, "DNSTAP", "dnstap", 0); err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(Options{URL: srv.URL() + "/dnstap.router1", Identity: "router1", JSON: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	batches, err := forwardtest.Batches(path, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range batches {
+		if err := d.Send(ctx, b); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	if err := d.Send(ctx, batches[0]); err != nil { // sent again: the duplicate window drops it
+		t.Fatal(err)
+	}
+	dec, err := reader.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	var want bytes.Buffer
+	if err := reader.Render(dec, &want, reader.RenderOptions{Mode: reader.ModeJSON}); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := srv.Messages(ctx, "DNSTAP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []byte
+	for _, m := range ms {
+		if ct := m.Header.Get(engine.HeaderContentType); ct != "application/json" {
+			t.Fatalf("Content-Type %q", ct)
+		}
+		lines = append(append(lines, m.Data...), '\n')
+	}
+	if len(ms) < 20 || !bytes.Equal(lines, want.Bytes()) {
+		t.Fatalf("%d messages: not the reader's JSON lines of %s, once each\ngot  %.200s\nwant %.200s", len(ms), path, lines, want.Bytes())
 	}
 }
