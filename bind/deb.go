@@ -12,6 +12,8 @@ import (
 	"github.com/goreleaser/nfpm/v2"
 	"github.com/goreleaser/nfpm/v2/deb"
 	"github.com/goreleaser/nfpm/v2/files"
+
+	"github.com/dnstapkit/dnstapkit/internal/baseimage"
 )
 
 // PackageName is the name of the .deb: it conflicts with and replaces the distro's bind9.
@@ -47,6 +49,25 @@ func DebFileName(release, distro, arch string) string {
 	return fmt.Sprintf("%s_%s-%s_%s.deb", PackageName, release, strings.ReplaceAll(distro, ":", "-"), arch)
 }
 
+// DebRevision returns the Debian revision of the package built for distro:
+// "1~debianbookworm" for debian:bookworm, "1~ubuntu1804" for ubuntu:18.04. The "~" sorts
+// it below any revision of the same release without one.
+func DebRevision(distro string) string {
+	d, suite, _ := strings.Cut(distro, ":")
+	return "1~" + d + strings.ReplaceAll(suite, ".", "")
+}
+
+// DebDistro returns the distro a bind9-dnstap version ("9.18.49-1~debianbookworm") was built
+// for, read from its revision, and whether it names a known one.
+func DebDistro(version string) (string, bool) {
+	for _, d := range baseimage.Known() {
+		if strings.HasSuffix(version, "-"+DebRevision(d)) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
 // BuildDeb writes the bind9-dnstap .deb with nfpm, in-process.
 func BuildDeb(o DebOptions) error {
 	tmp, err := os.MkdirTemp("", "bind9-dnstap-deb-")
@@ -75,15 +96,13 @@ func BuildDeb(o DebOptions) error {
 		contents = append(contents, &files.Content{Source: a(c.src), Destination: c.dst, Type: c.typ,
 			FileInfo: &files.ContentFileInfo{Mode: 0o644}})
 	}
-	d, _, _ := strings.Cut(o.Distro, ":")
-	_, suite, _ := strings.Cut(o.Distro, ":")
 	info := &nfpm.Info{
 		Name:          PackageName,
 		Arch:          o.Arch,
 		Platform:      "linux",
 		Version:       o.Release,
 		VersionSchema: "none",
-		Release:       "1~" + d + strings.ReplaceAll(suite, ".", ""),
+		Release:       DebRevision(o.Distro),
 		Section:       "net",
 		Priority:      "optional",
 		Maintainer:    "dnstapkit <dnstapkit@localhost>",

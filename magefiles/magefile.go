@@ -26,8 +26,8 @@ func init() {
 }
 
 // Aliases lets `go tool mage e2e` name the E2E target the way people type it (mage lists it
-// as e2E).
-var Aliases = map[string]any{"e2e": E2E}
+// as e2E), and `go tool mage repo` run repo:build.
+var Aliases = map[string]any{"e2e": E2E, "repo": Repo.Build}
 
 // Bench groups the benchmarks that time dnstapkit against the programs it replaces.
 type Bench mg.Namespace
