@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dnstapkit/dnstapkit/internal/baseimage"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
@@ -338,5 +339,24 @@ func TestBuildDeb(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(ctl, s)); err != nil {
 			t.Errorf("no %s script: %v", s, err)
 		}
+	}
+}
+
+// TestDebDistro checks that the distro of each known one is read back from the version of
+// the package built for it, and that other versions name none.
+func TestDebDistro(t *testing.T) {
+	for _, d := range baseimage.Known() {
+		v := "9.18.49-" + DebRevision(d)
+		if got, ok := DebDistro(v); !ok || got != d {
+			t.Errorf("DebDistro(%q) = %q, %v; want %q", v, got, ok, d)
+		}
+	}
+	for _, v := range []string{"9.18.49", "9.18.49-1", "9.18.49-1~debiansid", "1.0.0"} {
+		if got, ok := DebDistro(v); ok {
+			t.Errorf("DebDistro(%q) = %q, want none", v, got)
+		}
+	}
+	if got := DebRevision("ubuntu:18.04"); got != "1~ubuntu1804" {
+		t.Errorf("DebRevision(ubuntu:18.04) = %q, want 1~ubuntu1804", got)
 	}
 }
