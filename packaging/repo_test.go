@@ -72,7 +72,7 @@ func TestRepoSuitesRefuses(t *testing.T) {
 	}{
 		{"foreign package", []*aptrepo.Deb{fakeDeb("dnstap-reader", "1"), fakeDeb("nginx", "1.0")}, nil, "not one this project builds"},
 		{"bind9-dnstap of no known distro", []*aptrepo.Deb{fakeDeb("dnstap-reader", "1"), fakeDeb("bind9-dnstap", "9.18.49-1")}, nil, "names no known distro"},
-		{"no toolkit package", []*aptrepo.Deb{fakeDeb("bind9-dnstap", "9.18.49-" + bind.DebRevision("debian:bookworm"))}, nil, "no dnstap-collector or dnstap-reader"},
+		{"no toolkit package", []*aptrepo.Deb{fakeDeb("bind9-dnstap", "9.18.49-"+bind.DebRevision("debian:bookworm"))}, nil, "no dnstap-collector or dnstap-reader"},
 		{"unknown distro", []*aptrepo.Deb{fakeDeb("dnstap-reader", "1")}, []string{"debian:sid"}, "unknown distro"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
