@@ -92,7 +92,8 @@ func runsBIND(pattern string) bool {
 	if err != nil {
 		return false
 	}
-	return re.MatchString("TestBind") || re.MatchString("TestChain") || re.MatchString("TestDnstapReadGoldens") || re.MatchString("TestLoadContainer")
+return re.MatchString("TestBind") || re.MatchString("TestChain") || re.MatchString("TestDnstapReadGoldens") ||
+		re.MatchString("TestLoadContainer") || re.MatchString("TestAptRepository") || re.MatchString("TestUpgrade")
 }
 
 // prebuildBIND builds every target, one after the other, in the background.

@@ -372,9 +372,16 @@ func (c *Container) QueryInside(ctx context.Context, qs []dnsq.Query) ([]dnsq.Re
 // messages handed to its Frame Streams queue (DNSTAPsuccess) and dropped because the
 // queue was full (DNSTAPdropped). BIND leaves zero counters out; they read as 0.
 func (c *Container) DnstapStats(ctx context.Context) (success, dropped uint64, err error) {
+	return DnstapStatsAt(ctx, c.IP)
+}
+
+// DnstapStatsAt reads named's dnstap counters (DNSTAPsuccess: frames handed to its dnstap
+// queue; DNSTAPdropped: frames it dropped) from the JSON statistics channel of the named at
+// ip, port 8053.
+func DnstapStatsAt(ctx context.Context, ip string) (success, dropped uint64, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	url := "http://" + net.JoinHostPort(c.IP, statsPort) + "/json/v1/server"
+	url := "http://" + net.JoinHostPort(ip, statsPort) + "/json/v1/server"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, 0, err

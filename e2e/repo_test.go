@@ -1,0 +1,292 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dnstapkit/dnstapkit/bind"
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
+	"github.com/dnstapkit/dnstapkit/packaging"
+	"github.com/dnstapkit/dnstapkit/packaging/aptrepo"
+)
+
+// repoKeys are the repository's key and another one, made once per test binary.
+var repoKeys = sync.OnceValues(func() ([2]*aptrepo.Key, error) {
+	var ks [2]*aptrepo.Key
+	for i, name := range []string{"dnstapkit e2e repository", "dnstapkit e2e impostor"} {
+		k, err := aptrepo.GenerateKey(name, "e2e@example.org")
+		if err != nil {
+			return ks, err
+		}
+		ks[i] = k
+	}
+	return ks, nil
+})
+
+// repoDebs returns the .debs a repository of distros holds: the toolkit's packages in the
+// given versions (built by debsOnce) and bind9-dnstap of every BIND target built for one
+// of distros (bindTargets; compiled once, then cached).
+func repoDebs(t *testing.T, distros []string, versions ...string) []*aptrepo.Deb {
+	t.Helper()
+	built, err := debsOnce()
+	if err != nil {
+		t.Fatalf("build packages: %v", err)
+	}
+	var paths []string
+	for _, v := range versions {
+		for _, name := range packaging.Names {
+			paths = append(paths, built[name+"_"+v])
+		}
+	}
+	targets, err := bindTargets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range targets {
+		if !slices.Contains(distros, tg.Distro) {
+			continue
+		}
+		res, log, err := bindBuild(tg)
+		if err != nil {
+			t.Fatalf("build BIND %s for %s: %v\n%s", tg.Version.Release, tg.Distro, err, tail(log, 40))
+		}
+		paths = append(paths, res.Deb)
+	}
+	var debs []*aptrepo.Deb
+	for _, p := range paths {
+		d, err := aptrepo.ReadDeb(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		debs = append(debs, d)
+	}
+	return debs
+}
+
+// buildRepo writes the repository of debs for distros to dir, signed by key, as `go tool
+// mage repo` does (packaging.RepoSuites, then aptrepo.Build).
+func buildRepo(t *testing.T, dir string, key *aptrepo.Key, debs []*aptrepo.Deb, distros []string) {
+	t.Helper()
+	suites, err := packaging.RepoSuites(debs, distros)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := aptrepo.Build(aptrepo.Options{Dir: dir, Suites: suites, Key: key}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serveRepos serves each directory of roots under /<name>/ on every address of the host,
+// and returns the port. Containers on the default bridge reach it at their gateway.
+func serveRepos(t *testing.T, roots map[string]string) int {
+	t.Helper()
+	mux := http.NewServeMux()
+	for name, dir := range roots {
+		mux.Handle("/"+name+"/", http.StripPrefix("/"+name, http.FileServer(http.Dir(dir))))
+	}
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// gateway returns the address of the container's default gateway (the Docker host on the
+// bridge), read from /proc/net/route: no tool needed in a minimal image.
+func (c *pkgContainer) gateway() string {
+	c.t.Helper()
+	out := c.sh("cat /proc/net/route")
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 2 && f[1] == "00000000" {
+			b, err := hex.DecodeString(f[2])
+			if err != nil || len(b) != 4 {
+				break
+			}
+			ip := make(net.IP, 4)
+			binary.LittleEndian.PutUint32(ip, binary.BigEndian.Uint32(b))
+			return ip.String()
+		}
+	}
+	c.t.Fatalf("no default route in the container:\n%s", out)
+	return ""
+}
+
+// addRepo does what README tells a router to do: copies the public key in and runs
+// packaging.RouterLines for the repository at url, up to the apt-get update (the installs
+// are the test's). Every apt-get after it says yes by itself.
+func (c *pkgContainer) addRepo(key *aptrepo.Key, url string) {
+	c.t.Helper()
+	pub, err := key.PublicKeyring()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.CopyToContainer(context.Background(), pub, "/root/"+aptrepo.KeyringName, 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(packaging.RouterLines(url)), "\n")
+	c.sh("echo 'APT::Get::Assume-Yes \"true\";' > /etc/apt/apt.conf.d/90e2e; cd /root && " + lines[0] + " && " + lines[1])
+	c.sh("apt-get update 2>&1")
+}
+
+// tamper rewrites the Packages files of suite in the repository at dir as an attacker on the
+// path would: dnstap-reader's 1.0.1 stanza offered as 9.9.9, Packages.gz made to match, the
+// signed Release left as it was.
+func tamper(t *testing.T, dir, suite string) {
+	t.Helper()
+	p := filepath.Join(dir, "dists", suite, "main/binary-amd64/Packages")
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Replace(data, []byte("Package: dnstap-reader\nVersion: "+pkgNew+"\n"), []byte("Package: dnstap-reader\nVersion: 9.9.9\n"), 1)
+	if bytes.Equal(bad, data) {
+		t.Fatalf("no dnstap-reader %s stanza to tamper with in %s", pkgNew, p)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(bad)
+	zw.Close()
+	for name, b := range map[string][]byte{"Packages": bad, "Packages.gz": gz.Bytes()} {
+		f := filepath.Join(filepath.Dir(p), name)
+		os.Remove(f) // the pool and indexes may be hard links shared with the good repository
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// repoDistros are the distros whose containers TestAptRepository boots: the Debian releases
+// this machine has a mirror for. (Ubuntu 18.04 is checked statically: packaging/aptrepo.)
+var repoDistros = []string{"debian:bullseye", "debian:bookworm", "debian:trixie"}
+
+// TestAptRepository publishes the toolkit's packages and the bind9-dnstap builds as a signed
+// repository served over HTTP by the test, and on each distro boots systemd in a container,
+// adds the repository with the lines README gives, installs the three packages with apt-get
+// (Debian's own bind9 where no bind9-dnstap was built for the distro) and checks the chain:
+// named's queries land in the collector's files. On bookworm, a repository whose Packages
+// was changed on the way and one signed by another key are refused by apt.
+func TestAptRepository(t *testing.T) {
+	testenv.Docker(t)
+	ks, err := repoKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, impostor := ks[0], ks[1]
+	debs := repoDebs(t, repoDistros, pkgOld, pkgNew)
+	root := t.TempDir()
+	good, other, tampered := filepath.Join(root, "good"), filepath.Join(root, "other"), filepath.Join(root, "tampered")
+	buildRepo(t, good, key, debs, repoDistros)
+	buildRepo(t, other, impostor, debs, repoDistros)
+	buildRepo(t, tampered, key, debs, repoDistros)
+	tamper(t, tampered, "bookworm")
+	port := serveRepos(t, map[string]string{"good": good, "other": other, "tampered": tampered})
+
+	for _, distro := range repoDistros {
+		t.Run(distro, func(t *testing.T) {
+			var bindVersions []string
+			for _, d := range debs {
+				if d.Name() == "bind9-dnstap" {
+					if dd, _ := bind.DebDistro(d.Version()); dd == distro {
+						bindVersions = append(bindVersions, d.Version())
+					}
+				}
+			}
+			c := runPkgContainer(t, pkgImage(t, distro), true)
+			base := fmt.Sprintf("http://%s:%d", c.gateway(), port)
+			c.addRepo(key, base+"/good")
+
+			// Each version built for the distro is there, side by side, and no other distro's.
+			madison := c.sh("apt-cache madison bind9-dnstap | awk '{print $3}' | sort")
+			if want := strings.Join(slices.Sorted(slices.Values(bindVersions)), "\n"); madison != want {
+				t.Errorf("bind9-dnstap versions in the %s suite:\n%s\nwant\n%s", distro, madison, want)
+			}
+			c.want("apt-cache madison dnstap-collector | awk '{print $3}' | sort", pkgOld+"\n"+pkgNew)
+
+			dig := "/usr/local/bin/dig"
+			if len(bindVersions) > 0 {
+				c.sh("apt-get install dnstap-collector dnstap-reader bind9-dnstap 2>&1")
+				newest := slices.Max(bindVersions) // these versions sort as strings as dpkg sorts them
+				c.want("dpkg-query -W -f '${Version}' bind9-dnstap", newest)
+				c.want("apt-cache policy bind9-dnstap | grep -c 'o=dnstapkit'", "1")
+				if code, _ := c.exec("test -x " + dig); code != 0 {
+					dig = "/usr/local/sbin/dig"
+				}
+			} else {
+				// No bind9-dnstap for this distro here: Debian's bind9, with dnstap turned on.
+				c.sh("apt-get install dnstap-collector dnstap-reader bind9 bind9-dnsutils 2>&1")
+				c.sh("cat > /etc/bind/named.conf.options <<'EOF'\n" + namedDnstap + "EOF\nnamed-checkconf && systemctl restart named")
+				dig = "dig"
+			}
+			c.want("dpkg-query -W -f '${Version}' dnstap-collector dnstap-reader", pkgNew+pkgNew)
+			c.eventually("systemctl is-active named")
+			c.want("systemctl is-active dnstap-collector.socket", "active")
+			c.sh("for i in 1 2 3; do " + dig + " +short @127.0.0.1 localhost. A; done")
+			c.eventually("systemctl is-active dnstap-collector.service")
+			part := c.eventually("f=$(ls /var/log/dnstap/*.fstrm.part) && [ -s \"$f\" ] && echo $f")
+			c.sh("systemctl reload dnstap-collector.service")
+			closed := strings.TrimSuffix(part, ".part")
+			c.eventually("test -f " + closed)
+			if out := c.sh("dnstap-reader " + closed); !strings.Contains(out, "localhost/IN/A") {
+				t.Errorf("dnstap-reader %s shows no query for localhost/IN/A:\n%s", closed, out)
+			}
+
+			if distro != "debian:bookworm" {
+				return
+			}
+			// A repository apt must refuse, alone in its own sources list, and what it must say.
+			refused := func(t *testing.T, name, url string, why ...string) {
+				c := &pkgContainer{c.DockerContainer, t}
+				only := "-o Dir::Etc::SourceList=/root/" + name + ".list -o Dir::Etc::SourceParts=/root/no-parts"
+				c.sh("mkdir -p /root/no-parts && echo 'deb [signed-by=/usr/share/keyrings/" + aptrepo.KeyringName + "] " + url +
+					" bookworm main' > /root/" + name + ".list")
+				code, out := c.exec("apt-get " + only + " update 2>&1")
+				if code == 0 {
+					t.Errorf("apt-get update accepted the %s repository:\n%s", name, out)
+				}
+				found := false
+				for _, w := range why {
+					found = found || strings.Contains(out, w)
+				}
+				if !found {
+					t.Errorf("apt-get update on the %s repository does not say %q:\n%s", name, why, out)
+				}
+				// Nothing of it reached apt's cache: no version of dnstap-reader from there.
+				c.want("apt-cache "+only+" madison dnstap-reader | wc -l", "0")
+			}
+			t.Run("the good repository alone", func(t *testing.T) {
+				c := &pkgContainer{c.DockerContainer, t}
+				only := "-o Dir::Etc::SourceList=/root/good.list -o Dir::Etc::SourceParts=/root/no-parts"
+				c.sh("mkdir -p /root/no-parts && cp /etc/apt/sources.list.d/dnstapkit.list /root/good.list")
+				c.sh("apt-get " + only + " update 2>&1")
+				c.want("apt-cache "+only+" madison dnstap-reader | awk '{print $3}' | sort", pkgOld+"\n"+pkgNew)
+			})
+			t.Run("tampered Packages", func(t *testing.T) {
+				refused(t, "tampered", base+"/tampered", "Hash Sum mismatch", "unexpected size")
+			})
+			t.Run("signed by another key", func(t *testing.T) {
+				refused(t, "other", base+"/other", "NO_PUBKEY", "not signed")
+			})
+			c.want("dpkg-query -W -f '${Version}' dnstap-reader", pkgNew)
+		})
+	}
+}
