@@ -199,17 +199,25 @@ func readerMessages(t *testing.T, ctr *chain.Container, glob string) (map[string
 // names of the wildcard under burst.example.test.
 func dnsperfLoad(t *testing.T, bin, server, tag string, qps int, d time.Duration) *exec.Cmd {
 	t.Helper()
+	cmd, _ := dnsperfRun(t, bin, server, "burst."+chain.ZoneExample, tag, qps, d)
+	return cmd
+}
+
+// dnsperfRun starts the host's dnsperf against server for d at qps (bounded by both),
+// asking for A of <tag><n>.<zone>, and returns it and the buffer its report goes to.
+func dnsperfRun(t *testing.T, bin, server, zone, tag string, qps int, d time.Duration) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
 	qf := filepath.Join(t.TempDir(), "queries")
 	var b strings.Builder
 	for i := range 20000 {
-		fmt.Fprintf(&b, "%s%d.burst.%s A\n", tag, i, chain.ZoneExample)
+		fmt.Fprintf(&b, "%s%d.%s A\n", tag, i, zone)
 	}
 	if err := os.WriteFile(qf, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-s", server, "-d", qf, "-Q", fmt.Sprint(qps), "-l", fmt.Sprint(int(d.Seconds())), "-c", "2", "-t", "2")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +225,7 @@ func dnsperfLoad(t *testing.T, bin, server, tag string, qps int, d time.Duration
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	return cmd
+	return cmd, out
 }
 
 // TestFleet proves store and forward on real BIND: three router containers (named + a

@@ -15,11 +15,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dnstapkit/dnstapkit/bind"
+	"github.com/dnstapkit/dnstapkit/e2e/internal/chain"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 	"github.com/dnstapkit/dnstapkit/packaging"
 	"github.com/dnstapkit/dnstapkit/packaging/aptrepo"
@@ -289,4 +292,157 @@ func TestAptRepository(t *testing.T) {
 			c.want("dpkg-query -W -f '${Version}' dnstap-reader", pkgNew)
 		})
 	}
+}
+
+// upgradeTraffic is how long dnsperf sends queries around each package change, and at what
+// rate: enough that named writes to the collector throughout the restart.
+const (
+	upgradeTraffic = 25 * time.Second
+	upgradeQPS     = 300
+)
+
+// TestUpgrade installs version N-1 of the collector and the reader (and bind9-dnstap 9.18)
+// from the repository on bookworm under systemd, then, each while dnsperf sends queries to
+// named, upgrades to version N with apt-get (the repository republished with both) and
+// downgrades back to N-1. After each, every frame named counted as sent (DNSTAPsuccess on
+// its statistics channel) must be in the collector's files, counted with dnstap-reader; the
+// socket must be the same one systemd held before; the old collector must have closed its
+// file and the new one opened the next. Last, bind9-dnstap is upgraded from 9.18 to the
+// newer series beside it: named runs the new one with the operator's named.conf kept.
+func TestUpgrade(t *testing.T) {
+	testenv.Docker(t)
+	dnsperf := testenv.LookPath(t, "dnsperf", "dnsperf")
+	ctx := context.Background()
+	distro := "debian:bookworm"
+	ks, err := repoKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ks[0]
+	all := repoDebs(t, []string{distro}, pkgOld, pkgNew)
+	var old []*aptrepo.Deb
+	var bindVersions []string
+	for _, d := range all {
+		if d.Version() != pkgNew {
+			old = append(old, d)
+		}
+		if d.Name() == "bind9-dnstap" {
+			bindVersions = append(bindVersions, d.Version())
+		}
+	}
+	slices.Sort(bindVersions)
+	if len(bindVersions) == 0 {
+		t.Fatalf("no bind9-dnstap built for %s (BIND_VERSION)", distro)
+	}
+	firstBind := bindVersions[0]
+	repo := filepath.Join(t.TempDir(), "repo")
+	buildRepo(t, repo, key, old, []string{distro})
+	port := serveRepos(t, map[string]string{"repo": repo})
+
+	c := runPkgContainer(t, pkgImage(t, distro), true)
+	c.addRepo(key, fmt.Sprintf("http://%s:%d/repo", c.gateway(), port))
+	c.sh("apt-get install dnstap-collector=" + pkgOld + " dnstap-reader=" + pkgOld + " bind9-dnstap=" + firstBind + " 2>&1")
+	// The operator's change to a conffile: named's statistics channel, for its dnstap counters.
+	c.sh(`sed -i 's|^options {|statistics-channels { inet 0.0.0.0 port 8053 allow { any; }; };\n\noptions {|' /etc/bind/named.conf && /usr/local/bin/named-checkconf`)
+	// A clean start: named's counters and the capture directory both from zero.
+	c.sh("systemctl stop named dnstap-collector.service && rm -f /var/log/dnstap/* && systemctl start named")
+	c.eventually("systemctl is-active named")
+	ip, err := c.ContainerIP(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.eventually("/usr/local/bin/dig +short @127.0.0.1 localhost. A && systemctl is-active dnstap-collector.service")
+	sockInode := c.sh("stat -c %i /var/cache/bind/dnstap.sock")
+	sockSince := c.sh("systemctl show -p ActiveEnterTimestampMonotonic --value dnstap-collector.socket")
+
+	for _, step := range []struct {
+		name, cmd, want string
+		republish       bool
+	}{
+		{"upgrade to " + pkgNew, "apt-get update 2>&1 && apt-get install dnstap-collector dnstap-reader 2>&1", pkgNew, true},
+		{"downgrade to " + pkgOld, "apt-get install --allow-downgrades dnstap-collector=" + pkgOld + " dnstap-reader=" + pkgOld + " 2>&1", pkgOld, false},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			c := &pkgContainer{c.DockerContainer, t}
+			if step.republish {
+				buildRepo(t, repo, key, all, []string{distro}) // what `go tool mage repo` does with N in dist/
+			}
+			files := c.sh("ls /var/log/dnstap | grep -c '\\.fstrm$' || true")
+			pid := c.sh("systemctl show -p MainPID --value dnstap-collector.service")
+			perf, report := dnsperfRun(t, dnsperf, ip, "localhost", strings.Fields(step.name)[0], upgradeQPS, upgradeTraffic)
+			time.Sleep(upgradeTraffic / 3) // named is writing to the collector
+			c.sh(step.cmd)
+			if err := perf.Wait(); err != nil {
+				t.Errorf("dnsperf: %v\n%s", err, report)
+			}
+			t.Logf("dnsperf: %s", dnsperfSummary(report.String()))
+			c.want("dpkg-query -W -f '${Version} ${Version}' dnstap-collector dnstap-reader", step.want+" "+step.want)
+			if p := c.sh("systemctl show -p MainPID --value dnstap-collector.service"); p == pid || p == "0" {
+				t.Errorf("the collector's pid is %s, before the change %s: it was not restarted", p, pid)
+			}
+			c.want("stat -c %i /var/cache/bind/dnstap.sock", sockInode)
+			c.want("systemctl show -p ActiveEnterTimestampMonotonic --value dnstap-collector.socket", sockSince)
+
+			// named flushes its queue within a second (fstrm-set-flush-timeout 1); then the
+			// collector is stopped, so that every file is closed, and started again by named's
+			// next connection.
+			time.Sleep(3 * time.Second)
+			success, dropped, err := chain.DnstapStatsAt(ctx, ip)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.sh("systemctl stop dnstap-collector.service")
+			c.want("ls /var/log/dnstap/*.part 2>/dev/null | wc -l", "0")
+			frames, _ := strconv.ParseUint(c.sh("for f in /var/log/dnstap/*.fstrm; do dnstap-reader \"$f\"; done | wc -l"), 10, 64)
+			after, _ := strconv.Atoi(c.sh("ls /var/log/dnstap | grep -c '\\.fstrm$'"))
+			before, _ := strconv.Atoi(files)
+			t.Logf("named: DNSTAPsuccess %d, DNSTAPdropped %d; the files: %d frames in %d files (%d before)", success, dropped, frames, after, before)
+			if frames != success {
+				t.Errorf("the files hold %d frames, named sent %d: %d lost across the %s", frames, success, int64(success)-int64(frames), step.name)
+			}
+			// The collector the change stopped closed its file; the one it started opened the next.
+			if after < before+2 {
+				t.Errorf("%d closed files after the change, %d before: want the old collector's and the new one's", after, before)
+			}
+			c.sh("/usr/local/bin/dig +short @127.0.0.1 localhost. A")
+			c.eventually("systemctl is-active dnstap-collector.service")
+		})
+	}
+
+	t.Run("bind9-dnstap upgrade keeps named.conf", func(t *testing.T) {
+		c := &pkgContainer{c.DockerContainer, t}
+		if len(bindVersions) < 2 {
+			t.Skipf("one bind9-dnstap for %s (%s): nothing to upgrade to", distro, firstBind)
+		}
+		newest := bindVersions[len(bindVersions)-1]
+		pid := c.sh("systemctl show -p MainPID --value named")
+		c.sh("apt-get install bind9-dnstap 2>&1")
+		c.want("dpkg-query -W -f '${Version}' bind9-dnstap", newest)
+		c.want("grep -c '^statistics-channels' /etc/bind/named.conf", "1")
+		c.want("ls /etc/bind/named.conf.dpkg-* 2>/dev/null | wc -l", "0")
+		c.eventually("p=$(systemctl show -p MainPID --value named); [ \"$p\" != 0 ] && [ \"$p\" != " + pid + " ]")
+		upstream, _, _ := strings.Cut(newest, "-")
+		c.eventually("/usr/local/sbin/named -v | grep -F " + upstream)
+		c.sh("systemctl stop dnstap-collector.service && rm -f /var/log/dnstap/*")
+		c.eventually("/usr/local/bin/dig +short @127.0.0.1 localhost. A && systemctl is-active dnstap-collector.service")
+		part := c.eventually("f=$(ls /var/log/dnstap/*.fstrm.part) && [ -s \"$f\" ] && echo $f")
+		c.sh("systemctl reload dnstap-collector.service")
+		closed := strings.TrimSuffix(part, ".part")
+		c.eventually("test -f " + closed)
+		if out := c.sh("dnstap-reader " + closed); !strings.Contains(out, "localhost/IN/A") {
+			t.Errorf("after the upgrade to %s, dnstap-reader %s shows no query for localhost/IN/A:\n%s", newest, closed, out)
+		}
+	})
+}
+
+// dnsperfSummary picks the lines of a dnsperf report that say what was sent and answered.
+func dnsperfSummary(report string) string {
+	var out []string
+	for _, line := range strings.Split(report, "\n") {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, "Queries sent") || strings.HasPrefix(l, "Queries completed") ||
+			strings.HasPrefix(l, "Queries lost") || strings.HasPrefix(l, "Queries per second") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "; ")
 }
