@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,7 +42,10 @@ type Collector struct {
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
 	draining atomic.Bool
-	hardStop time.Time // when draining: the time every connection is closed
+	// handingOver: stopping with Config.HandOver; set before draining, cleared if the output
+	// fails for good.
+	handingOver atomic.Bool
+	hardStop    time.Time // when draining: the time every connection is closed
 	served   atomic.Bool
 }
 
@@ -142,6 +146,20 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 	}()
 
 	var accepting, handling sync.WaitGroup
+	for i := range c.cfg.Adopt {
+		h := c.cfg.Adopt[i]
+		c.mu.Lock()
+		c.conns[h.Conn] = struct{}{}
+		handling.Add(1)
+		c.mu.Unlock()
+		go func() {
+			defer handling.Done()
+			c.handle(h.Conn, &h)
+			c.mu.Lock()
+			delete(c.conns, h.Conn)
+			c.mu.Unlock()
+		}()
+	}
 	for _, ln := range lns {
 		accepting.Add(1)
 		go func() {
@@ -153,7 +171,12 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 	drain := c.cfg.DrainTimeout
 	select {
 	case <-ctx.Done():
-		c.log.Info("stopping: closing listeners and draining connections", "timeout", c.cfg.DrainTimeout)
+		if c.cfg.HandOver != nil {
+			c.handingOver.Store(true)
+			c.log.Info("stopping: closing listeners and handing the connections over")
+		} else {
+			c.log.Info("stopping: closing listeners and draining connections", "timeout", c.cfg.DrainTimeout)
+		}
 		// Connections the kernel has already queued were accepted as far as their senders
 		// know: take them during a short grace period, then close the listeners.
 		for _, ln := range lns {
@@ -163,6 +186,7 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 			_ = ln.Close() // the accept loop ends on the error this causes
 		}
 	case fatalErr = <-fatal:
+		c.handingOver.Store(false) // nothing more can be written: a handover would only hand on the loss
 		// Nothing more can be written: read nothing more. What senders have not sent stays
 		// theirs (named counts what it drops); what was read is counted lost.
 		c.log.Error("stopping: the output failed for good; closing listeners and connections", "error", fatalErr)
@@ -200,8 +224,13 @@ func (c *Collector) Serve(ctx context.Context, lns ...net.Listener) error {
 	return nil
 }
 
-// drainDeadline is the read deadline while draining; c.mu or draining must be set.
+// drainDeadline is the read deadline while draining; c.mu or draining must be set. When
+// handing over it is now: a read in progress returns at once, and what the sender sends next
+// stays in the socket for the next collector.
 func (c *Collector) drainDeadline() time.Time {
+	if c.handingOver.Load() {
+		return time.Now()
+	}
 	d := time.Now().Add(c.cfg.DrainQuiet)
 	if d.After(c.hardStop) {
 		return c.hardStop
@@ -247,7 +276,7 @@ func (c *Collector) acceptLoop(ctx context.Context, l *listener, handling *sync.
 		c.mu.Unlock()
 		go func() {
 			defer handling.Done()
-			c.handle(nc)
+			c.handle(nc, nil)
 			c.mu.Lock()
 			delete(c.conns, nc)
 			l.open--
@@ -264,6 +293,7 @@ func (c *Collector) acceptLoop(ctx context.Context, l *listener, handling *sync.
 type connReader struct {
 	c         *Collector
 	nc        net.Conn
+	pre       []byte // read before nc: the leftover of a connection handed over
 	br        *bufio.Reader
 	st        loopState
 	handshake time.Time // the handshake deadline; zero once it is done
@@ -274,6 +304,11 @@ type connReader struct {
 }
 
 func (r *connReader) Read(p []byte) (int, error) {
+	if len(r.pre) > 0 {
+		n := copy(p, r.pre)
+		r.pre = r.pre[n:]
+		return n, nil
+	}
 	var d, idleFrom time.Time
 	r.idle = false
 	draining := r.c.draining.Load()
@@ -311,37 +346,55 @@ func (r *connReader) Read(p []byte) (int, error) {
 	}
 }
 
-func (c *Collector) handle(nc net.Conn) {
-	defer nc.Close()
+// handle serves one connection: from its handshake, or, adopted from an earlier collector,
+// from where that one stopped.
+func (c *Collector) handle(nc net.Conn, adopted *Handover) {
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			_ = nc.Close()
+		}
+	}()
 	peer := peerName(nc)
 	c.n.connsTotal.Add(1)
 	c.n.connsOpen.Add(1)
 	defer c.n.connsOpen.Add(-1)
 	log := c.log.With("peer", peer)
 
-	handshakeEnd := time.Now().Add(c.cfg.HandshakeTimeout)
-	_ = nc.SetDeadline(handshakeEnd)
-	identity, err := c.tlsHandshake(nc)
-	if err != nil {
-		c.n.reject(ReasonTLS)
-		log.Warn("connection refused: TLS handshake failed", "reason", ReasonTLS, "error", err)
-		return
-	}
-	if identity != "" {
-		log = log.With("cert", identity)
-	}
-	r := &connReader{c: c, nc: nc, handshake: handshakeEnd}
-	br := bufio.NewReaderSize(r, c.cfg.ReadBufferSize)
+	var (
+		identity string
+		bidi     bool
+		r        = &connReader{c: c, nc: nc}
+		br       = bufio.NewReaderSize(r, c.cfg.ReadBufferSize)
+	)
 	r.br = br
-	_ = nc.SetWriteDeadline(handshakeEnd)
-	bidi, err := handshake(br, nc, []byte(c.cfg.ContentType))
-	if err != nil {
-		c.closeBad(log, "handshake", err)
-		return
+	if adopted != nil {
+		r.pre, bidi = adopted.Leftover, adopted.Bidirectional
+		log.Info("sender connected (handed over by the previous collector)", "bidirectional", bidi, "leftover_bytes", len(r.pre))
+	} else {
+		handshakeEnd := time.Now().Add(c.cfg.HandshakeTimeout)
+		_ = nc.SetDeadline(handshakeEnd)
+		var err error
+		identity, err = c.tlsHandshake(nc)
+		if err != nil {
+			c.n.reject(ReasonTLS)
+			log.Warn("connection refused: TLS handshake failed", "reason", ReasonTLS, "error", err)
+			return
+		}
+		if identity != "" {
+			log = log.With("cert", identity)
+		}
+		r.handshake = handshakeEnd
+		_ = nc.SetWriteDeadline(handshakeEnd)
+		bidi, err = handshake(br, nc, []byte(c.cfg.ContentType))
+		if err != nil {
+			c.closeBad(log, "handshake", err)
+			return
+		}
+		r.handshake = time.Time{}
+		_ = nc.SetWriteDeadline(time.Time{})
+		log.Info("sender connected", "bidirectional", bidi)
 	}
-	r.handshake = time.Time{}
-	_ = nc.SetWriteDeadline(time.Time{})
-	log.Info("sender connected", "bidirectional", bidi)
 
 	out, lastSeq := c.outputOf(identity, nil), uint64(0)
 	put := func(frames []byte, n int) {
@@ -354,6 +407,19 @@ func (c *Collector) handle(nc net.Conn) {
 		lastSeq = out.sink.put(frames, n)
 	}
 	stop, err := frameLoop(br, c.cfg.MaxFrameSize, put, &r.st)
+	if err != nil && c.handingOver.Load() && identity == "" && !r.st.mid && (isTimeout(err) || reasonOf(err) == ReasonTimeout) {
+		// Stopped at a frame boundary (whatever follows is still in br's buffer or the socket).
+		left, _ := br.Peek(br.Buffered())
+		_ = nc.SetReadDeadline(time.Time{})
+		herr := c.cfg.HandOver(Handover{Conn: nc, Leftover: bytes.Clone(left), Bidirectional: bidi})
+		if herr == nil {
+			handedOver = true
+			log.Info("connection handed over to the next collector", "leftover_bytes", len(left))
+			return
+		}
+		log.Warn("connection not handed over; closed", "error", herr, "unread_bytes", len(left))
+		return
+	}
 	switch {
 	case err != nil && c.draining.Load() && isTimeout(err):
 		log.Info("connection closed at shutdown (sender idle or drain deadline)")

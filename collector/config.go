@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 )
 
@@ -89,6 +90,29 @@ type Config struct {
 	// Spool, when set, follows the output files and guards them from retention until they
 	// are shipped (collector/forward). nil: none.
 	Spool Spool
+	// HandOver, when set, is how a stopping collector passes its live sender connections to
+	// the next one instead of draining them (systemd's file descriptor store: FDStore). At
+	// stop, each unix connection past its handshake stops being read at once, at a frame
+	// boundary, and is given to HandOver with the bytes read after its last whole frame;
+	// what was read before is written and the file closed as on any stop. A connection
+	// HandOver refuses, or one stopped inside a control frame, is closed as when draining.
+	// The sender never sees the connection close, so nothing it sends is lost.
+	HandOver func(Handover) error
+	// Adopt lists the connections an earlier collector handed over; Serve reads each from
+	// where that one stopped, without a handshake.
+	Adopt []Handover
+}
+
+// Handover is a live sender connection passed from one collector to the next at a frame
+// boundary.
+type Handover struct {
+	Conn net.Conn
+	// Leftover holds the bytes read from Conn after the last whole frame (the beginning of the
+	// next one, fewer bytes than a frame); the next collector reads them before Conn.
+	Leftover []byte
+	// Bidirectional: the handshake was READY, ACCEPT, START; the sender waits for FINISH
+	// after its STOP.
+	Bidirectional bool
 }
 
 const (

@@ -217,3 +217,12 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
+
+// reasonOf returns the reason label of a protoError in err's chain, or "".
+func reasonOf(err error) string {
+	var pe *protoError
+	if errors.As(err, &pe) {
+		return pe.reason
+	}
+	return ""
+}
