@@ -46,7 +46,7 @@ type Collector struct {
 	// fails for good.
 	handingOver atomic.Bool
 	hardStop    time.Time // when draining: the time every connection is closed
-	served   atomic.Bool
+	served      atomic.Bool
 }
 
 // New validates cfg and returns a Collector; nothing is opened before Serve.
