@@ -52,6 +52,7 @@ var unitSettings = map[string]since{
 	"SystemCallArchitectures": {Since: 209,
 		Quote: "Also, SystemCallArchitectures= has been added to"},
 	"RestrictAddressFamilies": {Since: 211, Quote: "A new unit file setting RestrictAddressFamilies= has been"},
+	"FileDescriptorStoreMax":  {Since: 219, Quote: "systemd now provides a way to store file descriptors"},
 	"ProtectHome":             {Since: 214, Quote: "Two new service settings, ProtectHome= and ProtectSystem="},
 	"ProtectSystem":           {Since: 214, Quote: "Two new service settings, ProtectHome= and ProtectSystem="},
 	"SocketUser":              {Since: 214, Quote: "Socket units gained new SocketUser= and SocketGroup="},

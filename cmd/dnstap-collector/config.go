@@ -46,6 +46,7 @@ type settings struct {
 	socket      collector.SocketOptions
 	tcp         string
 	systemd     bool
+	fdstore     bool // --systemd-fdstore
 	metrics     string
 	statusEvery time.Duration
 	logLevel    slog.Level
@@ -75,6 +76,7 @@ func options() []*option {
 		{names: []string{"socket-owner"}, env: "DNSTAP_SOCKET_OWNER", usage: "owner (user name or uid) of the -u sockets"},
 		{names: []string{"socket-group"}, env: "DNSTAP_SOCKET_GROUP", usage: "group (name or gid) of the -u sockets, e.g. bind"},
 		{names: []string{"systemd-socket"}, env: "DNSTAP_SYSTEMD_SOCKET", isBool: true, def: "false", usage: "listen on the sockets systemd passes (LISTEN_FDS); also used when LISTEN_PID is this process"},
+		{names: []string{"systemd-fdstore"}, env: "DNSTAP_SYSTEMD_FDSTORE", isBool: true, def: "false", usage: "on SIGTERM, hand the live connections to systemd's file descriptor store instead of closing them, and take them back at start, so a restart loses no frame (the unit needs FileDescriptorStoreMax=)"},
 		{names: []string{"rotate-size"}, env: "DNSTAP_ROTATE_SIZE", def: "0", usage: "rotate when the file reaches this size (bytes, or with K, M, G suffix); 0: never"},
 		{names: []string{"keep-files"}, env: "DNSTAP_KEEP_FILES", def: "0", usage: "keep at most this many closed files, deleting the oldest; 0: all"},
 		{names: []string{"keep-size"}, env: "DNSTAP_KEEP_SIZE", def: "0", usage: "keep at most this many bytes of closed files (K, M, G suffix); 0: no limit"},
@@ -245,6 +247,7 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 		errs = append(errs, fmt.Errorf("--socket-owner/--socket-group: %w", err))
 	}
 	s.systemd = boolean("systemd-socket")
+	s.fdstore = boolean("systemd-fdstore")
 	c.RotateBytes = size("rotate-size")
 	c.KeepFiles = int(size("keep-files"))
 	c.KeepBytes = size("keep-size")

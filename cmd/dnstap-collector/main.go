@@ -89,7 +89,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		log.Error("input", "error", err)
 		return exitFailed
 	}
-	lns, err := listeners(s, getenv, in != nil)
+	lns, adopted, err := listeners(s, getenv, in != nil)
+	if err == nil && (s.fdstore || (adopted != nil && len(adopted.conns) > 0)) {
+		// The handover and the adopted connections are part of the collector's config: it is
+		// made again with them (New only validates; nothing was opened).
+		if err = useFDStore(&s, adopted, getenv, log); err == nil {
+			c, err = collector.New(s.cfg, log)
+		}
+	}
 	if err == nil {
 		var tlns []*collector.TLSListener
 		if lns, tlns, err = withTLS(s, lns); err == nil {
@@ -272,20 +279,30 @@ func closeAll(lns []net.Listener) {
 
 // listeners opens the -u sockets, the TCP address and the sockets systemd passed. Activation is
 // used when asked (--systemd-socket) or when LISTEN_PID names this process; then at least one
-// socket must have been passed.
-func listeners(s settings, getenv func(string) string, hasInput bool) ([]net.Listener, error) {
+// socket must have been passed. Connections a previous collector kept in systemd's file
+// descriptor store (--systemd-fdstore) come back among those files: they are returned apart.
+func listeners(s settings, getenv func(string) string, hasInput bool) ([]net.Listener, *adoption, error) {
 	var lns []net.Listener
+	var adopted *adoption
 	if s.systemd || getenv("LISTEN_PID") == fmt.Sprint(os.Getpid()) {
 		files := activation.Files(true)
 		if len(files) == 0 {
-			return nil, errors.New("socket activation: no file descriptors passed (LISTEN_PID/LISTEN_FDS unset or for another process)")
+			return nil, nil, errors.New("socket activation: no file descriptors passed (LISTEN_PID/LISTEN_FDS unset or for another process)")
+		}
+		conns, names, rest, err := collector.Adopt(files)
+		if err != nil {
+			return nil, nil, err
+		}
+		adopted, files = &adoption{conns: conns, names: names}, rest
+		if len(files) == 0 {
+			return nil, nil, errors.New("socket activation: only stored connections passed, no listening socket")
 		}
 		for _, f := range files {
 			ln, err := net.FileListener(f)
 			_ = f.Close() // net.FileListener dups it
 			if err != nil {
 				closeAll(lns)
-				return nil, fmt.Errorf("socket activation: fd %d (%s) is not a listening stream socket: %w", f.Fd(), f.Name(), err)
+				return nil, nil, fmt.Errorf("socket activation: fd %d (%s) is not a listening stream socket: %w", f.Fd(), f.Name(), err)
 			}
 			lns = append(lns, ln)
 		}
@@ -294,7 +311,7 @@ func listeners(s settings, getenv func(string) string, hasInput bool) ([]net.Lis
 		ln, err := collector.ListenUnix(u, s.socket)
 		if err != nil {
 			closeAll(lns)
-			return nil, err
+			return nil, nil, err
 		}
 		lns = append(lns, ln)
 	}
@@ -302,12 +319,40 @@ func listeners(s settings, getenv func(string) string, hasInput bool) ([]net.Lis
 		ln, err := collector.ListenTCP(s.tcp)
 		if err != nil {
 			closeAll(lns)
-			return nil, err
+			return nil, nil, err
 		}
 		lns = append(lns, ln)
 	}
 	if len(lns) == 0 && !hasInput {
-		return nil, errors.New("nothing to listen on: give -u, -a and -p, --systemd-socket, or --input")
+		return nil, nil, errors.New("nothing to listen on: give -u, -a and -p, --systemd-socket, or --input")
 	}
-	return lns, nil
+	return lns, adopted, nil
+}
+
+// adoption is what a previous collector left in systemd's file descriptor store.
+type adoption struct {
+	conns []collector.Handover
+	names []string // their names in the store
+}
+
+// useFDStore makes the collector hand its connections to systemd's file descriptor store when
+// it stops (--systemd-fdstore), and adopt the ones a previous collector left there, which it
+// then takes out of the store (so that the next restart does not pass them twice). Stored
+// connections are adopted even without --systemd-fdstore: they are live senders.
+func useFDStore(s *settings, adopted *adoption, getenv func(string) string, log *slog.Logger) error {
+	store, err := collector.NewFDStore(getenv("NOTIFY_SOCKET"))
+	if err != nil {
+		return fmt.Errorf("--systemd-fdstore: %w", err)
+	}
+	if s.fdstore {
+		s.cfg.HandOver = store.Store
+	}
+	if adopted != nil && len(adopted.conns) > 0 {
+		s.cfg.Adopt = adopted.conns
+		if err := store.Remove(adopted.names...); err != nil {
+			return fmt.Errorf("--systemd-fdstore: %w", err)
+		}
+		log.Info("connections taken over from the previous collector", "count", len(adopted.conns))
+	}
+	return nil
 }
