@@ -227,8 +227,38 @@ func (k *Key) ClearSign(data []byte) ([]byte, error) {
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("clearsign: %w", err)
 	}
-	b.WriteString("\n")
-	return b.Bytes(), nil
+	out, err := withChecksum(b.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("clearsign: %w", err)
+	}
+	return append(out, '\n'), nil
+}
+
+// sigBegin starts the armored signature of a clearsigned message.
+const sigBegin = "-----BEGIN PGP SIGNATURE-----"
+
+// withChecksum re-armors the signature block of a clearsigned message with the CRC-24 line
+// (=XXXX) that go-crypto's clearsign leaves out (RFC 9580 made it optional). GnuPG 2.2.40
+// (Debian 12's gpgv, which apt runs) fails to read some armored blocks without it ("invalid
+// radix64 character"), depending on the length of the last line: about one signature in six.
+func withChecksum(signed []byte) ([]byte, error) {
+	i := bytes.Index(signed, []byte(sigBegin))
+	if i < 0 {
+		return nil, errors.New("no signature block")
+	}
+	block, err := armor.Decode(bytes.NewReader(signed[i:]))
+	if err != nil {
+		return nil, err
+	}
+	sig, err := io.ReadAll(block.Body)
+	if err != nil {
+		return nil, err
+	}
+	re, err := armorBlock(block.Type, sig) // armor.Encode: with the checksum
+	if err != nil {
+		return nil, err
+	}
+	return append(signed[:i:i], bytes.TrimRight(re, "\n")...), nil
 }
 
 // DetachSign returns an armored detached signature of data: a Release.gpg file.

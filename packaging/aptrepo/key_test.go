@@ -120,3 +120,34 @@ func TestReadKeyRefusesPublic(t *testing.T) {
 		t.Error("ReadKey(garbage) accepted it")
 	}
 }
+
+// TestClearSignEveryLength verifies 48 InRelease files of different lengths with the real
+// gpgv: the armored signature's last line takes every length, and GnuPG 2.2.40 refuses some
+// of them when the armor has no checksum line.
+func TestClearSignEveryLength(t *testing.T) {
+	gpgv := testenv.LookPath(t, "gpgv", "gpgv")
+	a, _ := keys(t)
+	pub, err := a.PublicKeyring()
+	must(t, err)
+	dir := t.TempDir()
+	ring := filepath.Join(dir, "ring.gpg")
+	must(t, os.WriteFile(ring, pub, 0o644))
+	for i := range 48 {
+		text := "Suite: bookworm\nDescription: d" + strings.Repeat("x", i) + "\n"
+		sig, err := a.ClearSign([]byte(text))
+		must(t, err)
+		if !bytes.Contains(sig, []byte("\n=")) {
+			t.Fatalf("InRelease %d has no armor checksum line:\n%s", i, sig)
+		}
+		f := filepath.Join(dir, "InRelease")
+		must(t, os.WriteFile(f, sig, 0o644))
+		out := filepath.Join(dir, "out")
+		os.Remove(out)
+		if b, err := exec.Command(gpgv, "--keyring", ring, "--output", out, f).CombinedOutput(); err != nil {
+			t.Fatalf("gpgv refuses InRelease %d: %v\n%s\n%s", i, err, b, sig)
+		}
+		if got, _ := os.ReadFile(out); strings.TrimRight(string(got), "\n") != strings.TrimRight(text, "\n") {
+			t.Errorf("InRelease %d signs %q, want %q", i, got, text)
+		}
+	}
+}

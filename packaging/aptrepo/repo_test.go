@@ -319,3 +319,51 @@ func TestBuildRefuses(t *testing.T) {
 		t.Errorf("refused builds left %v", left)
 	}
 }
+
+// TestUbuntu1804Apt checks, without an Ubuntu 18.04 machine, what its apt 1.6 needs of a
+// repository, each from apt's source at tag 1.6:
+//   - apt-pkg/acquire-item.cc fetches InRelease, and falls back to Release with Release.gpg;
+//   - apt-pkg/contrib/hashes.cc HashString::usable: MD5Sum and SHA1 alone are not usable,
+//     SHA256 or SHA512 must be listed for every index;
+//   - methods/gpgv.cc Digests: a signature over MD5, SHA1 or RIPE-MD/160 is untrusted,
+//     SHA256/384/512/224 are trusted;
+//   - apt-pkg/contrib/strutl.cc RFC1123StrToTime: Date as "Sun, 06 Nov 1994 08:49:37 UTC";
+//   - apt-pkg/deb/debmetaindex.cc SetSignedBy: signed-by= takes an absolute keyring path.
+func TestUbuntu1804Apt(t *testing.T) {
+	gpgv := testenv.LookPath(t, "gpgv", "gpgv")
+	a, _ := keys(t)
+	root, _ := testRepo(t, a)
+	d := filepath.Join(root, "dists", "bookworm")
+	for _, f := range []string{"InRelease", "Release", "Release.gpg"} {
+		if _, err := os.Stat(filepath.Join(d, f)); err != nil {
+			t.Errorf("apt 1.6 fetches %s: %v", f, err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(d, "Release"))
+	must(t, err)
+	rel, err := aptrepo.ParseParagraph(data)
+	must(t, err)
+	for _, field := range []string{"SHA256", "SHA512"} {
+		v, _ := rel.Get(field)
+		if !strings.Contains(v, "main/binary-amd64/Packages.gz") {
+			t.Errorf("Release %s does not list Packages.gz: apt 1.6 needs a usable hash for each index", field)
+		}
+	}
+	date, _ := rel.Get("Date")
+	if _, err := time.Parse("Mon, 02 Jan 2006 15:04:05 MST", date); err != nil || !strings.HasSuffix(date, " UTC") {
+		t.Errorf("Date %q: apt 1.6 reads RFC 1123 dates in UTC", date)
+	}
+	// gpgv's VALIDSIG: ... <sig version> <reserved> <pubkey algo> <hash algo> ...
+	out, err := exec.Command(gpgv, "--status-fd", "1", "--keyring", filepath.Join(root, aptrepo.KeyringName), filepath.Join(d, "InRelease")).Output()
+	must(t, err)
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 9 && f[1] == "VALIDSIG" {
+			if algo, hash := f[8], f[9]; algo != "1" || (hash != "8" && hash != "9" && hash != "10" && hash != "11") {
+				t.Errorf("signature: public key algorithm %s, hash %s; apt 1.6 trusts RSA (1) over SHA256/384/512/224 (8-11)", algo, hash)
+			}
+			return
+		}
+	}
+	t.Errorf("gpgv printed no VALIDSIG:\n%s", out)
+}
