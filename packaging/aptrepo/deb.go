@@ -13,9 +13,9 @@ import (
 	"io"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
-	"github.com/blakesmith/ar"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -74,52 +74,85 @@ func ReadDeb(path string) (*Deb, error) {
 	return d, nil
 }
 
+// arMagic starts every ar archive, and so every .deb (deb(5)).
+const arMagic = "!<arch>\n"
+
+// arMember is one member of an ar archive: its name and its bytes.
+type arMember struct {
+	name string
+	data []byte
+}
+
+// nextMember returns the member of the ar archive data that starts at off, and the offset
+// of the next one. The format is the common one of deb(5): a 60-byte header (name in 16
+// bytes, "/" ended in GNU ar; size in decimal at 48; "`\n" at 58), the data, padded to an
+// even offset.
+func nextMember(data []byte, off int) (arMember, int, error) {
+	const hdrLen = 60
+	if len(data)-off < hdrLen {
+		return arMember{}, 0, fmt.Errorf("ar header at offset %d cut short", off)
+	}
+	h := data[off : off+hdrLen]
+	if string(h[58:60]) != "`\n" {
+		return arMember{}, 0, fmt.Errorf("ar header at offset %d: bad magic %q", off, h[58:60])
+	}
+	size, err := strconv.ParseInt(strings.TrimSpace(string(h[48:58])), 10, 64)
+	if err != nil || size < 0 || size > int64(len(data)-off-hdrLen) {
+		return arMember{}, 0, fmt.Errorf("ar header at offset %d: size %q beyond the file", off, h[48:58])
+	}
+	start := off + hdrLen
+	end := start + int(size)
+	next := end + end%2
+	return arMember{name: strings.TrimSuffix(strings.TrimSpace(string(h[:16])), "/"), data: data[start:end]}, next, nil
+}
+
 // debControl returns the control paragraph of a .deb held in data.
 func debControl(data []byte) (Paragraph, error) {
-	r := ar.NewReader(bytes.NewReader(data))
-	for i := 0; ; i++ {
-		h, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("no control.tar member")
-		}
+	if !bytes.HasPrefix(data, []byte(arMagic)) {
+		return nil, errors.New("not an ar archive: not a .deb")
+	}
+	off := len(arMagic)
+	for i := 0; off < len(data); i++ {
+		m, next, err := nextMember(data, off)
 		if err != nil {
-			return nil, fmt.Errorf("ar member %d: %w", i, err)
+			return nil, err
 		}
-		name := strings.TrimSuffix(strings.TrimSpace(h.Name), "/")
+		off = next
 		if i == 0 {
-			if name != "debian-binary" {
-				return nil, fmt.Errorf("first ar member is %q, not debian-binary: not a .deb", name)
+			if m.name != "debian-binary" {
+				return nil, fmt.Errorf("first ar member is %q, not debian-binary: not a .deb", m.name)
 			}
 			continue
 		}
-		if !strings.HasPrefix(name, "control.tar") {
+		if !strings.HasPrefix(m.name, "control.tar") {
 			continue
 		}
 		var tr io.Reader
-		body := io.LimitReader(r, h.Size)
-		switch path.Ext(name) {
+		body := bytes.NewReader(m.data)
+		switch path.Ext(m.name) {
 		case ".tar":
 			tr = body
 		case ".gz":
 			if tr, err = gzip.NewReader(body); err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
+				return nil, fmt.Errorf("%s: %w", m.name, err)
 			}
 		case ".xz":
 			if tr, err = xz.NewReader(body); err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
+				return nil, fmt.Errorf("%s: %w", m.name, err)
 			}
 		case ".zst":
 			zr, err := zstd.NewReader(body)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
+				return nil, fmt.Errorf("%s: %w", m.name, err)
 			}
 			defer zr.Close()
 			tr = zr
 		default:
-			return nil, fmt.Errorf("%s: unknown compression", name)
+			return nil, fmt.Errorf("%s: unknown compression", m.name)
 		}
-		return controlFile(tar.NewReader(tr), name)
+		return controlFile(tar.NewReader(tr), m.name)
 	}
+	return nil, errors.New("no control.tar member")
 }
 
 // controlFile returns the parsed ./control file of a control tarball.

@@ -63,9 +63,10 @@ func TestReadDebRefuses(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"empty", nil, "control.tar"},
+		{"empty", nil, "not an ar archive"},
 		{"text", []byte("hello\n"), ""},
 		{"truncated", good[:200], ""},
+		{"size beyond the file", append([]byte("!<arch>\n"+"debian-binary   0           0     0     644     999999    `\n"), "2.0\n"...), "beyond the file"},
 		{"not debian-binary first", append([]byte("!<arch>\n"+"control.tar.gz/ 0           0     0     644     4         `\n"), "abcd"...), "debian-binary"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
