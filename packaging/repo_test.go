@@ -1,10 +1,14 @@
 package packaging
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dnstapkit/dnstapkit/bind"
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
 	"github.com/dnstapkit/dnstapkit/packaging/aptrepo"
 )
 
@@ -93,5 +97,60 @@ func TestRouterLines(t *testing.T) {
 		if !strings.Contains(got, want+"\n") {
 			t.Errorf("RouterLines lacks the line\n%s\ngot:\n%s", want, got)
 		}
+	}
+}
+
+// TestBuildRepo runs what `go tool mage repo` runs on a dist/ of real packages (two versions
+// of the collector, the reader, and files that are not .debs), and checks the suites and
+// that gpgv accepts each InRelease with the repository's key file.
+func TestBuildRepo(t *testing.T) {
+	gpgv := testenv.LookPath(t, "gpgv", "gpgv")
+	dist := t.TempDir()
+	for _, d := range []string{
+		buildVersion(t, "dnstap-collector", "1.0.0", testTime),
+		buildVersion(t, "dnstap-collector", "1.0.1", testTime),
+		buildVersion(t, "dnstap-reader", "1.0.1", testTime),
+	} {
+		data, err := os.ReadFile(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dist, filepath.Base(d)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dist, "dnstap-collector"), []byte("a binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	key, err := aptrepo.GenerateKey("test", "test@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(dist, "repo")
+	suites, err := BuildRepo(RepoOptions{DistDir: dist, Dir: root, Distros: []string{"debian:bookworm", "ubuntu:18.04"}, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(suites) != 2 || suites[0].Codename != "bionic" || suites[1].Codename != "bookworm" {
+		t.Fatalf("suites %v, want bionic and bookworm", suites)
+	}
+	for _, s := range suites {
+		if len(s.Debs) != 3 {
+			t.Errorf("suite %s holds %d packages, want 3", s.Codename, len(s.Debs))
+		}
+		out, err := exec.Command(gpgv, "--keyring", filepath.Join(root, aptrepo.KeyringName), filepath.Join(root, "dists", s.Codename, "InRelease")).CombinedOutput()
+		if err != nil {
+			t.Errorf("gpgv %s/InRelease: %v\n%s", s.Codename, err, out)
+		}
+	}
+	// A second run replaces the repository (the .debs in the pool are found again).
+	if _, err := BuildRepo(RepoOptions{DistDir: dist, Dir: root, Distros: []string{"debian:bookworm"}, Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "dists", "bionic")); !os.IsNotExist(err) {
+		t.Errorf("the second run left dists/bionic of the first (%v)", err)
+	}
+	if _, err := BuildRepo(RepoOptions{DistDir: t.TempDir(), Dir: root, Key: key}); err == nil || !strings.Contains(err.Error(), "no .deb") {
+		t.Errorf("BuildRepo of an empty dist: %v, want a no .deb error", err)
 	}
 }
