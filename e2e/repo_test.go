@@ -229,7 +229,7 @@ func TestAptRepository(t *testing.T) {
 				c.sh("apt-get install dnstap-collector dnstap-reader bind9-dnstap 2>&1")
 				newest := slices.Max(bindVersions) // these versions sort as strings as dpkg sorts them
 				c.want("dpkg-query -W -f '${Version}' bind9-dnstap", newest)
-				c.want("apt-cache policy bind9-dnstap | grep -c 'o=dnstapkit'", "1")
+				c.want("apt-cache policy | grep -c 'release o=dnstapkit,a=" + strings.TrimPrefix(distro, "debian:") + ",n=" + strings.TrimPrefix(distro, "debian:") + ",l=dnstapkit,c=main,b=amd64'", "1") // the suite, as apt read its Release
 			} else {
 				// No bind9-dnstap for this distro here: Debian's bind9, with dnstap turned on.
 				c.sh("apt-get install dnstap-collector dnstap-reader bind9 bind9-dnsutils 2>&1")
