@@ -69,6 +69,21 @@ func TestResolve(t *testing.T) {
 			},
 		},
 		{
+			name: "fd store: off by default, on by flag or env",
+			args: strings.Fields("--systemd-socket --systemd-fdstore -w /x"),
+			check: func(t *testing.T, s settings) {
+				if !s.fdstore || !s.systemd {
+					t.Errorf("--systemd-fdstore: fdstore %v systemd %v", s.fdstore, s.systemd)
+				}
+				if d, err := resolve(nil, env(map[string]string{"DNSTAP_SYSTEMD_FDSTORE": "true", "DNSTAP_WRITE": "/x"}), &bytes.Buffer{}); err != nil || !d.fdstore {
+					t.Errorf("DNSTAP_SYSTEMD_FDSTORE=true: %v %v", d.fdstore, err)
+				}
+				if d, err := resolve(strings.Fields("-w /x"), env(nil), &bytes.Buffer{}); err != nil || d.fdstore {
+					t.Errorf("default: fdstore %v %v", d.fdstore, err)
+				}
+			},
+		},
+		{
 			name: "idle timeout: default, and 0 for never",
 			args: strings.Fields("-w /x"),
 			check: func(t *testing.T, s settings) {
