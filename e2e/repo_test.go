@@ -147,7 +147,10 @@ func (c *pkgContainer) addRepo(key *aptrepo.Key, url string) {
 		c.t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(packaging.RouterLines(url)), "\n")
-	c.sh("echo 'APT::Get::Assume-Yes \"true\";' > /etc/apt/apt.conf.d/90e2e; cd /root && " + lines[0] + " && " + lines[1])
+	// One line each, as a router's admin pastes them (the first ends in a comment).
+	c.sh("set -e\necho 'APT::Get::Assume-Yes \"true\";' > /etc/apt/apt.conf.d/90e2e\ncd /root\n" + lines[0] + "\n" + lines[1])
+	c.want("ls /usr/share/keyrings/"+aptrepo.KeyringName+" && grep -c '^deb \\[signed-by=' /etc/apt/sources.list.d/dnstapkit.list",
+		"/usr/share/keyrings/"+aptrepo.KeyringName+"\n1")
 	c.sh("apt-get update 2>&1")
 }
 
