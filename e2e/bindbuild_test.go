@@ -92,7 +92,7 @@ func runsBIND(pattern string) bool {
 	if err != nil {
 		return false
 	}
-return re.MatchString("TestBind") || re.MatchString("TestChain") || re.MatchString("TestDnstapReadGoldens") ||
+	return re.MatchString("TestBind") || re.MatchString("TestChain") || re.MatchString("TestDnstapReadGoldens") ||
 		re.MatchString("TestLoadContainer") || re.MatchString("TestAptRepository") || re.MatchString("TestUpgrade")
 }
 
