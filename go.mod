@@ -15,7 +15,7 @@ require (
 	github.com/goreleaser/nfpm/v2 v2.46.3
 	github.com/klauspost/compress v1.20.4
 	github.com/magefile/mage v1.17.2
-	github.com/miekg/dns v1.1.31
+	github.com/miekg/dns v1.1.73
 	github.com/moby/moby/api v1.56.1
 	github.com/nats-io/nats.go v1.56.0
 	github.com/testcontainers/testcontainers-go v0.45.0
