@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,9 +18,9 @@ import (
 
 // collectorBinary builds cmd/dnstap-collector once for the tests of this package.
 var collectorBinary = sync.OnceValues(func() (string, error) {
-	goBin, err := exec.LookPath("go")
+	goBin, err := exec.LookPath("go") // go test puts its own GOROOT/bin first in PATH
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", err
 	}
 	bin := filepath.Join(testTmp, "dnstap-collector")
 	out, err := exec.Command(goBin, "build", "-o", bin, "github.com/dnstapkit/dnstapkit/cmd/dnstap-collector").CombinedOutput()

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Unit checks gofmt, runs go vet and every unit test of the module (not the e2e suite, which needs the
+// Unit checks gofmt, runs go vet, staticcheck and every unit test of the module (not the e2e suite, which needs the
 // e2e build tag).
 func Unit(ctx context.Context) error {
 	defer phase("unit tests")()
@@ -26,6 +26,10 @@ func Unit(ctx context.Context) error {
 	}
 	if err := runGo(ctx, nil, "vet", "./..."); err != nil {
 		return fmt.Errorf("go vet: %w", err)
+	}
+	// staticcheck (go.mod tool) fails on any finding; -tags=e2e so the suite is checked too
+	if err := runGo(ctx, nil, "tool", "staticcheck", "-tags=e2e", "./..."); err != nil {
+		return fmt.Errorf("staticcheck: %w", err)
 	}
 	if err := runGo(ctx, nil, "test", "-count=1", "-timeout=20m", "./..."); err != nil {
 		return fmt.Errorf("unit tests: %w", err)

@@ -168,7 +168,7 @@ func craftedCases() []struct {
 				option(65001, []byte("ab\x01\"'")),
 				option(65002, nil),
 			)}}}},
-		{"edns-badvers", msgSpec{id: 9, flags: qr | 0, question: []rrSpec{q("example.", 1)},
+		{"edns-badvers", msgSpec{id: 9, flags: qr /* rcode NOERROR */, question: []rrSpec{q("example.", 1)},
 			sections: [3][]rrSpec{nil, nil, {opt(512, 0x01000000)}}}},
 		{"edns-rcode-4095", msgSpec{id: 10, flags: qr | 0xf, question: []rrSpec{q("example.", 1)},
 			sections: [3][]rrSpec{nil, nil, {opt(512, 0xff000000)}}}},
