@@ -2,6 +2,7 @@ package reader
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/dnstapkit/dnstapkit/reader/internal/bindtext"
 )
@@ -65,36 +66,34 @@ func ParseType(s string) (uint16, bool) {
 // AppendClass appends BIND's text for a class ("IN", or "CLASS42").
 func AppendClass(dst []byte, c uint16) []byte { return bindtext.AppendClass(dst, c) }
 
-var rcodeNames = [...]string{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE"}
-
-// RcodeString returns BIND's name of an rcode ("NXDOMAIN", "BADVERS", or "RCODE<n>").
+// RcodeString returns BIND's name of an rcode ("NXDOMAIN", "BADVERS", or "RCODE<n>"): the
+// mnemonic bindtext prints in message text, except that the unassigned 11 to 15 are
+// "RCODE<n>" here, not "RESERVED<n>".
 func RcodeString(r uint16) string {
-	if int(r) < len(rcodeNames) {
-		return rcodeNames[r]
-	}
-	if r == 16 {
-		return "BADVERS"
-	}
-	if r == 23 {
-		return "BADCOOKIE"
+	if n := rcodeName(r); n != "" {
+		return n
 	}
 	return "RCODE" + strconv.Itoa(int(r))
 }
 
+// rcodeName is bindtext.RcodeName without the RESERVEDn names.
+func rcodeName(r uint16) string {
+	if n := bindtext.RcodeName(r); !strings.HasPrefix(n, "RESERVED") {
+		return n
+	}
+	return ""
+}
+
+// maxNamedRcode is the highest rcode bindtext.RcodeName names (BADCOOKIE).
+const maxNamedRcode = 23
+
 // ParseRcode accepts a name ("nxdomain", any case) or a decimal number.
 func ParseRcode(s string) (uint16, bool) {
 	u := upper(s)
-	for i, n := range rcodeNames {
-		if n == u {
-			return uint16(i), true
+	for r := uint16(0); r <= maxNamedRcode; r++ {
+		if n := rcodeName(r); n != "" && n == u {
+			return r, true
 		}
-	}
-	switch u {
-	case "BADVERS":
-		return 16, true
-	case "BADCOOKIE":
-		return 23, true
 	}
 	u = trimPrefix(u, "RCODE")
 	n, err := strconv.ParseUint(u, 10, 12)

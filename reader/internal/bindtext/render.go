@@ -11,9 +11,6 @@ var (
 	opcodeNames     = [16]string{"QUERY", "IQUERY", "STATUS", "RESERVED3", "NOTIFY", "UPDATE",
 		"RESERVED6", "RESERVED7", "RESERVED8", "RESERVED9", "RESERVED10", "RESERVED11",
 		"RESERVED12", "RESERVED13", "RESERVED14", "RESERVED15"}
-	rcodeNames = [...]string{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RESERVED11", "RESERVED12",
-		"RESERVED13", "RESERVED14", "RESERVED15", "BADVERS"}
 	edeNames = [...]string{"Other", "Unsupported DNSKEY Algorithm", "Unsupported DS Digest Type",
 		"Stale Answer", "Forged Answer", "DNSSEC Indeterminate", "DNSSEC Bogus",
 		"Signature Expired", "Signature Not Yet Valid", "DNSKEY Missing", "RRSIGs Missing",
@@ -61,16 +58,6 @@ func (m *message) render(dst []byte, style Style, f Format) ([]byte, error) {
 		return dst, err
 	}
 	return r.dst, nil
-}
-
-func appendRcode(dst []byte, rc uint16) []byte {
-	switch {
-	case int(rc) < len(rcodeNames):
-		return append(dst, rcodeNames[rc]...)
-	case rc == 23:
-		return append(dst, "BADCOOKIE"...)
-	}
-	return strconv.AppendUint(dst, uint64(rc), 10)
 }
 
 func (r *renderer) flags() {
