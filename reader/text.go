@@ -188,14 +188,6 @@ func (p *Printer) appendStamp(dst []byte, sec int64) []byte {
 	return append(dst, p.stamp...)
 }
 
-// decimal holds "0" to "255".
-var decimal = func() (t [256]string) {
-	for i := range t {
-		t[i] = strconv.Itoa(i)
-	}
-	return t
-}()
-
 const hexUpper = "0123456789ABCDEF"
 
 func appendHexUpper(dst, b []byte) []byte {
@@ -205,71 +197,8 @@ func appendHexUpper(dst, b []byte) []byte {
 	return dst
 }
 
-// AppendIP appends the address as glibc's inet_ntop prints it: dotted quad for 4 bytes;
-// for 16 bytes, lower-case hex groups with the longest run (two groups or more, the first
-// when tied) of zero groups as "::", and the embedded IPv4 form for ::a.b.c.d and
-// ::ffff:a.b.c.d. Other lengths are printed as hex.
-func AppendIP(dst, a []byte) []byte {
-	switch len(a) {
-	case 4:
-		dst = append(dst, decimal[a[0]]...)
-		dst = append(dst, '.')
-		dst = append(dst, decimal[a[1]]...)
-		dst = append(dst, '.')
-		dst = append(dst, decimal[a[2]]...)
-		dst = append(dst, '.')
-		return append(dst, decimal[a[3]]...)
-	case 16:
-	default:
-		return appendHexLower(dst, a)
-	}
-	var w [8]uint16
-	for i := range w {
-		w[i] = uint16(a[2*i])<<8 | uint16(a[2*i+1])
-	}
-	bestBase, bestLen, curBase, curLen := -1, 0, -1, 0
-	for i := 0; i < 8; i++ {
-		if w[i] == 0 {
-			if curBase < 0 {
-				curBase, curLen = i, 1
-			} else {
-				curLen++
-			}
-			continue
-		}
-		if curBase >= 0 {
-			if bestBase < 0 || curLen > bestLen {
-				bestBase, bestLen = curBase, curLen
-			}
-			curBase = -1
-		}
-	}
-	if curBase >= 0 && (bestBase < 0 || curLen > bestLen) {
-		bestBase, bestLen = curBase, curLen
-	}
-	if bestBase >= 0 && bestLen < 2 {
-		bestBase = -1
-	}
-	for i := 0; i < 8; i++ {
-		if bestBase >= 0 && i >= bestBase && i < bestBase+bestLen {
-			if i == bestBase {
-				dst = append(dst, ':')
-			}
-			continue
-		}
-		if i != 0 {
-			dst = append(dst, ':')
-		}
-		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
-			return AppendIP(dst, a[12:])
-		}
-		dst = strconv.AppendUint(dst, uint64(w[i]), 16)
-	}
-	if bestBase >= 0 && bestBase+bestLen == 8 {
-		dst = append(dst, ':')
-	}
-	return dst
-}
+// AppendIP appends the address as glibc's inet_ntop prints it (bindtext.AppendIP).
+func AppendIP(dst, a []byte) []byte { return bindtext.AppendIP(dst, a) }
 
 const hexLower = "0123456789abcdef"
 

@@ -193,18 +193,37 @@ func appendBase32HexNP(dst, src []byte) []byte {
 	return dst
 }
 
-func appendIPv4(dst, a []byte) []byte {
-	for i := 0; i < 4; i++ {
-		if i > 0 {
-			dst = append(dst, '.')
-		}
-		dst = strconv.AppendUint(dst, uint64(a[i]), 10)
+// decimal holds "0" to "255".
+var decimal = func() (t [256]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
 	}
-	return dst
-}
+	return t
+}()
+
+func appendIPv4(dst, a []byte) []byte { return AppendIP(dst, a[:4]) }
 
 // appendIPv6 is glibc's inet_ntop(AF_INET6).
-func appendIPv6(dst, a []byte) []byte {
+func appendIPv6(dst, a []byte) []byte { return AppendIP(dst, a[:16]) }
+
+// AppendIP appends the address as glibc's inet_ntop prints it: dotted quad for 4 bytes;
+// for 16 bytes, lower-case hex groups with the longest run (two groups or more, the first
+// when tied) of zero groups as "::", and the embedded IPv4 form for ::a.b.c.d and
+// ::ffff:a.b.c.d. Other lengths are printed as hex.
+func AppendIP(dst, a []byte) []byte {
+	switch len(a) {
+	case 4:
+		dst = append(dst, decimal[a[0]]...)
+		dst = append(dst, '.')
+		dst = append(dst, decimal[a[1]]...)
+		dst = append(dst, '.')
+		dst = append(dst, decimal[a[2]]...)
+		dst = append(dst, '.')
+		return append(dst, decimal[a[3]]...)
+	case 16:
+	default:
+		return appendHexLower(dst, a)
+	}
 	var w [8]uint16
 	for i := range w {
 		w[i] = uint16(a[2*i])<<8 | uint16(a[2*i+1])
@@ -212,26 +231,28 @@ func appendIPv6(dst, a []byte) []byte {
 	bestBase, bestLen, curBase, curLen := -1, 0, -1, 0
 	for i := 0; i < 8; i++ {
 		if w[i] == 0 {
-			if curBase == -1 {
+			if curBase < 0 {
 				curBase, curLen = i, 1
 			} else {
 				curLen++
 			}
-		} else if curBase != -1 {
-			if bestBase == -1 || curLen > bestLen {
+			continue
+		}
+		if curBase >= 0 {
+			if bestBase < 0 || curLen > bestLen {
 				bestBase, bestLen = curBase, curLen
 			}
 			curBase = -1
 		}
 	}
-	if curBase != -1 && (bestBase == -1 || curLen > bestLen) {
+	if curBase >= 0 && (bestBase < 0 || curLen > bestLen) {
 		bestBase, bestLen = curBase, curLen
 	}
-	if bestBase != -1 && bestLen < 2 {
+	if bestBase >= 0 && bestLen < 2 {
 		bestBase = -1
 	}
 	for i := 0; i < 8; i++ {
-		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
+		if bestBase >= 0 && i >= bestBase && i < bestBase+bestLen {
 			if i == bestBase {
 				dst = append(dst, ':')
 			}
@@ -241,12 +262,20 @@ func appendIPv6(dst, a []byte) []byte {
 			dst = append(dst, ':')
 		}
 		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff)) {
-			return appendIPv4(dst, a[12:16])
+			return AppendIP(dst, a[12:])
 		}
 		dst = strconv.AppendUint(dst, uint64(w[i]), 16)
 	}
-	if bestBase != -1 && bestBase+bestLen == 8 {
+	if bestBase >= 0 && bestBase+bestLen == 8 {
 		dst = append(dst, ':')
+	}
+	return dst
+}
+
+func appendHexLower(dst, b []byte) []byte {
+	const hexLower = "0123456789abcdef"
+	for _, c := range b {
+		dst = append(dst, hexLower[c>>4], hexLower[c&0xf])
 	}
 	return dst
 }
