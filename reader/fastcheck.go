@@ -2,19 +2,8 @@ package reader
 
 import (
 	"encoding/binary"
-	"unicode/utf8"
-)
 
-// EDNS option codes that BIND 9.18's fromwire_opt checks.
-const (
-	optLLQ       = 1
-	optECS       = 8
-	optExpire    = 9
-	optCookie    = 10
-	optKeyTag    = 14
-	optEDE       = 15
-	optClientTag = 16
-	optServerTag = 17
+	"github.com/dnstapkit/dnstapkit/reader/internal/bindtext"
 )
 
 // RR types of the fast path.
@@ -50,7 +39,7 @@ func bindAccepts(b []byte, d *DNS) bool {
 			rd := end + 10
 			off = rd + rdlen
 			if typ == typeOPT {
-				if sec != 2 || !optionsOK(b[rd:off]) {
+				if sec != 2 || !bindtext.OptionsValid(b[rd:off]) {
 					return false
 				}
 				continue
@@ -111,86 +100,4 @@ func nameFills(b []byte, off, end int) bool {
 	}
 	e, ok := skipName(b[:end], off)
 	return ok && e == end
-}
-
-// optionsOK applies fromwire_opt's checks (BIND 9.18) to OPT rdata.
-func optionsOK(r []byte) bool {
-	for len(r) > 0 {
-		if len(r) < 4 {
-			return false
-		}
-		code := binary.BigEndian.Uint16(r)
-		n := int(binary.BigEndian.Uint16(r[2:]))
-		r = r[4:]
-		if len(r) < n {
-			return false
-		}
-		v := r[:n]
-		r = r[n:]
-		switch code {
-		case optLLQ:
-			if n != 18 {
-				return false
-			}
-		case optECS:
-			if n < 4 {
-				return false
-			}
-			family, addrlen, scope := binary.BigEndian.Uint16(v), int(v[2]), int(v[3])
-			switch family {
-			case 0:
-				if addrlen != 0 || scope != 0 {
-					return false
-				}
-			case 1:
-				if addrlen > 32 || scope > 32 {
-					return false
-				}
-			case 2:
-				if addrlen > 128 || scope > 128 {
-					return false
-				}
-			default:
-				return false
-			}
-			addrbytes := (addrlen + 7) / 8
-			if addrbytes+4 != n {
-				return false
-			}
-			if addrbytes != 0 && addrlen%8 != 0 {
-				last := v[4+addrbytes-1]
-				if last&^(byte(0xff)<<(8-addrlen%8)) != 0 {
-					return false
-				}
-			}
-		case optExpire:
-			if n != 0 && n != 4 {
-				return false
-			}
-		case optCookie:
-			if n != 8 && (n < 16 || n > 40) {
-				return false
-			}
-		case optKeyTag:
-			if n == 0 || n%2 != 0 {
-				return false
-			}
-		case optEDE:
-			if n < 2 {
-				return false
-			}
-			// BIND checks EXTRA-TEXT for a BOM and valid UTF-8 with its own code; the fast
-			// path takes only ASCII, which both accept.
-			for _, c := range v[2:] {
-				if c >= utf8.RuneSelf {
-					return false
-				}
-			}
-		case optClientTag, optServerTag:
-			if n != 2 {
-				return false
-			}
-		}
-	}
-	return true
 }

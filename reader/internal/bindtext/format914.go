@@ -14,7 +14,7 @@ import "strconv"
 func (r *renderer) textOption914(code uint16, d []byte) {
 	r.ind()
 	switch code {
-	case 1: // LLQ
+	case optLLQ: // LLQ
 		if len(d) == 18 {
 			r.dst = append(r.dst, "; LLQ:"...)
 			r.llq(d)
@@ -22,11 +22,11 @@ func (r *renderer) textOption914(code uint16, d []byte) {
 			return
 		}
 		r.dst = append(r.dst, "; LLQ"...)
-	case 3:
+	case optNSID:
 		r.dst = append(r.dst, "; NSID"...)
-	case 10:
+	case optCookie:
 		r.dst = append(r.dst, "; COOKIE"...)
-	case 8:
+	case optECS:
 		r.dst = append(r.dst, "; CLIENT-SUBNET"...)
 		save := len(r.dst)
 		var ok bool
@@ -35,13 +35,13 @@ func (r *renderer) textOption914(code uint16, d []byte) {
 			return
 		}
 		r.dst = r.dst[:save]
-	case 9:
+	case optExpire:
 		if len(d) == 4 {
 			r.expire914("; EXPIRE: ", d)
 			return
 		}
 		r.dst = append(r.dst, "; EXPIRE"...)
-	case 11:
+	case optKeepalive:
 		if len(d) == 2 {
 			ds := be16(d)
 			r.dst = append(r.dst, "; TCP KEEPALIVE: "...)
@@ -52,7 +52,7 @@ func (r *renderer) textOption914(code uint16, d []byte) {
 			return
 		}
 		r.dst = append(r.dst, "; TCP KEEPALIVE"...)
-	case 12:
+	case optPad:
 		r.dst = append(r.dst, "; PAD"...)
 		if len(d) > 0 {
 			r.dst = append(r.dst, " ("...)
@@ -61,12 +61,12 @@ func (r *renderer) textOption914(code uint16, d []byte) {
 		}
 		r.dst = append(r.dst, '\n')
 		return
-	case 14:
+	case optKeyTag:
 		r.dst = append(r.dst, "; KEY-TAG"...)
 		if r.keyTags914(d) {
 			return
 		}
-	case 16, 17:
+	case optClientTag, optServerTag:
 		if r.tag914(code, d, "; ") {
 			return
 		}
@@ -81,7 +81,7 @@ func (r *renderer) textOption914(code uint16, d []byte) {
 // yamlOption914 is one option of 9.14's dns_message_pseudosectiontoyaml.
 func (r *renderer) yamlOption914(code uint16, d []byte) {
 	switch code {
-	case 1:
+	case optLLQ:
 		r.ind()
 		if len(d) == 18 {
 			r.dst = append(r.dst, "LLQ: "...) // render_llq starts with " Version": two spaces
@@ -90,13 +90,13 @@ func (r *renderer) yamlOption914(code uint16, d []byte) {
 			return
 		}
 		r.dst = append(r.dst, "LLQ"...)
-	case 3:
+	case optNSID:
 		r.ind()
 		r.dst = append(r.dst, "NSID"...)
-	case 10:
+	case optCookie:
 		r.ind()
 		r.dst = append(r.dst, "COOKIE"...)
-	case 8:
+	case optECS:
 		r.ind()
 		r.dst = append(r.dst, "CLIENT-SUBNET"...)
 		save := len(r.dst)
@@ -107,7 +107,7 @@ func (r *renderer) yamlOption914(code uint16, d []byte) {
 		}
 		// A malformed one: a newline, then the data on a line of its own.
 		r.dst = append(r.dst[:save], '\n')
-	case 9:
+	case optExpire:
 		if len(d) == 4 {
 			r.ind()
 			r.expire914("EXPIRE: ", d)
@@ -115,16 +115,16 @@ func (r *renderer) yamlOption914(code uint16, d []byte) {
 		}
 		r.ind()
 		r.dst = append(r.dst, "EXPIRE"...)
-	case 12:
+	case optPad:
 		r.ind()
 		r.dst = append(r.dst, "PAD"...)
-	case 14:
+	case optKeyTag:
 		r.ind()
 		r.dst = append(r.dst, "KEY-TAG"...)
 		if r.keyTags914(d) {
 			return
 		}
-	case 16, 17:
+	case optClientTag, optServerTag:
 		r.ind()
 		if r.tag914(code, d, "") {
 			return
@@ -150,11 +150,11 @@ func (r *renderer) optData914(code uint16, d []byte) {
 	r.dst = append(r.dst, ": "...)
 	for _, c := range d {
 		r.dst = appendHexByte(r.dst, c)
-		if code != 10 {
+		if code != optCookie {
 			r.dst = append(r.dst, ' ')
 		}
 	}
-	if code == 10 || code == 8 {
+	if code == optCookie || code == optECS {
 		return
 	}
 	r.dst = append(r.dst, "(\""...)
@@ -197,7 +197,7 @@ func (r *renderer) keyTags914(d []byte) bool {
 // one tag; it reports whether the option is done.
 func (r *renderer) tag914(code uint16, d []byte, prefix string) bool {
 	r.dst = append(r.dst, prefix...)
-	if code == 16 {
+	if code == optClientTag {
 		r.dst = append(r.dst, "CLIENT-TAG"...)
 	} else {
 		r.dst = append(r.dst, "SERVER-TAG"...)

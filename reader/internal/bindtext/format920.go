@@ -32,13 +32,13 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 	r.dst = append(r.dst, "; "...)
 	r.optionName920(code)
 	switch code {
-	case 1:
+	case optLLQ:
 		if len(d) == 18 {
 			r.llq920(d, false)
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case 2:
+	case optUL:
 		if len(d) == 4 || len(d) == 8 {
 			secs := be32(d)
 			r.dst = append(r.dst, ' ')
@@ -56,12 +56,12 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 			r.dst = append(r.dst, ")\n"...)
 			return
 		}
-	case 8:
+	case optECS:
 		if out, ok := appendECS(r.dst, d); ok {
 			r.dst = append(out, '\n')
 			return
 		}
-	case 9:
+	case optExpire:
 		if len(d) == 4 {
 			secs := be32(d)
 			r.dst = append(r.dst, ' ')
@@ -71,12 +71,12 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 			r.dst = append(r.dst, ")\n"...)
 			return
 		}
-	case 11:
+	case optKeepalive:
 		if len(d) == 2 {
 			r.keepalive920(d)
 			return
 		}
-	case 12:
+	case optPad:
 		if len(d) > 0 {
 			r.dst = append(r.dst, " ("...)
 			r.dst = strconv.AppendUint(r.dst, uint64(len(d)), 10)
@@ -84,13 +84,13 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 		}
 		r.dst = append(r.dst, '\n')
 		return
-	case 13, 18:
+	case optChain, optReportChannel:
 		if len(d) > 0 && r.nameopt920(d, false) {
 			r.dst = append(r.dst, '\n')
 			return
 		}
 		r.dst = append(r.dst, '\n')
-	case 14:
+	case optKeyTag:
 		if len(d) > 0 && len(d)%2 == 0 {
 			for i := 0; i < len(d); i += 2 {
 				if i > 0 {
@@ -102,7 +102,7 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case 15:
+	case optEDE:
 		if len(d) >= 2 {
 			ede := be16(d)
 			r.dst = append(r.dst, ' ')
@@ -124,7 +124,7 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 			r.dst = append(r.dst, "\")\n"...)
 			return
 		}
-	case 16, 17:
+	case optClientTag, optServerTag:
 		if len(d) == 2 {
 			r.dst = append(r.dst, ' ')
 			r.dst = strconv.AppendUint(r.dst, uint64(be16(d)), 10)
@@ -132,7 +132,7 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 			return
 		}
 	}
-	r.optionData(code, d, code == 15, false)
+	r.optionData(code, d, code == optEDE, false)
 }
 
 // yamlOption920 is one option of 9.20's dns_message_pseudosectiontoyaml. The caller resets
@@ -142,13 +142,13 @@ func (r *renderer) yamlOption920(code uint16, d []byte) {
 	r.optionName920(code)
 	extra := false
 	switch code {
-	case 1:
+	case optLLQ:
 		if len(d) == 18 {
 			r.llq920(d, true)
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case 2:
+	case optUL:
 		if len(d) == 4 || len(d) == 8 {
 			r.indent++
 			r.dst = append(r.dst, '\n')
@@ -160,28 +160,28 @@ func (r *renderer) yamlOption920(code uint16, d []byte) {
 			}
 			return
 		}
-	case 8:
+	case optECS:
 		if out, ok := appendECS(r.dst, d); ok {
 			r.dst = append(out, '\n')
 			return
 		}
 		r.dst = append(r.dst, '\n')
-	case 9:
+	case optExpire:
 		if len(d) == 4 {
 			r.lease920("", be32(d))
 			return
 		}
-	case 11:
+	case optKeepalive:
 		if len(d) == 2 {
 			r.keepalive920(d)
 			return
 		}
-	case 13, 18:
+	case optChain, optReportChannel:
 		if len(d) > 0 && r.nameopt920(d, true) {
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case 14:
+	case optKeyTag:
 		if len(d) > 0 && len(d)%2 == 0 {
 			sep := " ["
 			for i := 0; i < len(d); i += 2 {
@@ -193,16 +193,16 @@ func (r *renderer) yamlOption920(code uint16, d []byte) {
 			r.dst = append(r.dst, " ]\n"...)
 			return
 		}
-	case 15:
+	case optEDE:
 		d, extra = r.yamlEDE(d)
-	case 16, 17:
+	case optClientTag, optServerTag:
 		if len(d) == 2 {
 			r.dst = append(r.dst, ' ')
 			r.dst = strconv.AppendUint(r.dst, uint64(be16(d)), 10)
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case 10:
+	case optCookie:
 		if len(d) == 8 || (len(d) >= 16 && len(d) < 40) {
 			r.indent++
 			r.dst = append(r.dst, '\n')

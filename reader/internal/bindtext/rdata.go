@@ -361,7 +361,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 		r.rest()
 		return nil
 	case 41: // OPT
-		if !optOK(r.m.wire[r.off:r.end]) {
+		if !OptionsValid(r.m.wire[r.off:r.end]) {
 			return r.fail("bad EDNS option")
 		}
 		r.rest()
@@ -699,86 +699,6 @@ func typemapOK(b []byte, allowEmpty bool) bool {
 		i += l
 	}
 	return allowEmpty || !first
-}
-
-func optOK(b []byte) bool {
-	for len(b) != 0 {
-		if len(b) < 4 {
-			return false
-		}
-		code, n := be16(b), int(be16(b[2:]))
-		b = b[4:]
-		if len(b) < n {
-			return false
-		}
-		d := b[:n]
-		switch code {
-		case 1:
-			if n != 18 {
-				return false
-			}
-		case 8:
-			if n < 4 {
-				return false
-			}
-			fam, al, sc := be16(d), int(d[2]), int(d[3])
-			switch fam {
-			case 0:
-				if al != 0 || sc != 0 {
-					return false
-				}
-			case 1:
-				if al > 32 || sc > 32 {
-					return false
-				}
-			case 2:
-				if al > 128 || sc > 128 {
-					return false
-				}
-			default:
-				return false
-			}
-			ab := (al + 7) / 8
-			if ab+4 != n {
-				return false
-			}
-			if ab != 0 && al%8 != 0 {
-				bits := byte(0xff << (8 - al%8))
-				if d[4+ab-1]&bits != d[4+ab-1] {
-					return false
-				}
-			}
-		case 9:
-			if n != 0 && n != 4 {
-				return false
-			}
-		case 10:
-			if n != 8 && (n < 16 || n > 40) {
-				return false
-			}
-		case 14:
-			if n == 0 || n%2 != 0 {
-				return false
-			}
-		case 15:
-			if n < 2 {
-				return false
-			}
-			x := d[2:]
-			if len(x) >= 3 && x[0] == 0xef && x[1] == 0xbb && x[2] == 0xbf {
-				return false
-			}
-			if !utf8Valid(x) {
-				return false
-			}
-		case 16, 17:
-			if n != 2 {
-				return false
-			}
-		}
-		b = b[n:]
-	}
-	return true
 }
 
 // validRegex is txt_valid_regex for a NAPTR regexp field (a <character-string>).

@@ -537,18 +537,18 @@ func (r *renderer) llq(d []byte) {
 func (r *renderer) textOption(code uint16, d []byte) {
 	r.ind()
 	switch code {
-	case 1: // LLQ
+	case optLLQ: // LLQ
 		r.dst = append(r.dst, "; LLQ:"...)
 		if len(d) == 18 {
 			r.llq(d)
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case 3:
+	case optNSID:
 		r.dst = append(r.dst, "; NSID:"...)
-	case 10:
+	case optCookie:
 		r.dst = append(r.dst, "; COOKIE:"...)
-	case 8:
+	case optECS:
 		r.dst = append(r.dst, "; CLIENT-SUBNET:"...)
 		save := len(r.dst)
 		var ok bool
@@ -557,7 +557,7 @@ func (r *renderer) textOption(code uint16, d []byte) {
 			return
 		}
 		r.dst = r.dst[:save]
-	case 9:
+	case optExpire:
 		r.dst = append(r.dst, "; EXPIRE:"...)
 		if len(d) == 4 {
 			secs := be32(d)
@@ -568,7 +568,7 @@ func (r *renderer) textOption(code uint16, d []byte) {
 			r.dst = append(r.dst, ")\n"...)
 			return
 		}
-	case 11:
+	case optKeepalive:
 		r.dst = append(r.dst, "; TCP KEEPALIVE:"...)
 		if len(d) == 2 {
 			ds := be16(d)
@@ -579,7 +579,7 @@ func (r *renderer) textOption(code uint16, d []byte) {
 			r.dst = append(r.dst, " secs\n"...)
 			return
 		}
-	case 12:
+	case optPad:
 		r.dst = append(r.dst, "; PAD:"...)
 		if len(d) > 0 {
 			r.dst = append(r.dst, " ("...)
@@ -588,7 +588,7 @@ func (r *renderer) textOption(code uint16, d []byte) {
 		}
 		r.dst = append(r.dst, '\n')
 		return
-	case 14:
+	case optKeyTag:
 		r.dst = append(r.dst, "; KEY-TAG:"...)
 		if len(d) > 0 && len(d)%2 == 0 {
 			for i := 0; i < len(d); i += 2 {
@@ -601,7 +601,7 @@ func (r *renderer) textOption(code uint16, d []byte) {
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case 15:
+	case optEDE:
 		r.dst = append(r.dst, "; EDE:"...)
 		if len(d) >= 2 {
 			ede := be16(d)
@@ -628,8 +628,8 @@ func (r *renderer) textOption(code uint16, d []byte) {
 			r.dst = append(r.dst, "\")\n"...)
 			return
 		}
-	case 16, 17:
-		if code == 16 {
+	case optClientTag, optServerTag:
+		if code == optClientTag {
 			r.dst = append(r.dst, "; CLIENT-TAG:"...)
 		} else {
 			r.dst = append(r.dst, "; SERVER-TAG:"...)
@@ -645,14 +645,14 @@ func (r *renderer) textOption(code uint16, d []byte) {
 		r.dst = strconv.AppendUint(r.dst, uint64(code), 10)
 		r.dst = append(r.dst, ':')
 	}
-	r.optionData(code, d, code == 15, false)
+	r.optionData(code, d, code == optEDE, false)
 }
 
 // yamlOption renders one option in dns_message_pseudosectiontoyaml.
 func (r *renderer) yamlOption(code uint16, d []byte) {
 	extra := false
 	switch code {
-	case 1:
+	case optLLQ:
 		r.ind()
 		r.dst = append(r.dst, "LLQ:"...)
 		if len(d) == 18 {
@@ -660,13 +660,13 @@ func (r *renderer) yamlOption(code uint16, d []byte) {
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case 3:
+	case optNSID:
 		r.ind()
 		r.dst = append(r.dst, "NSID:"...)
-	case 10:
+	case optCookie:
 		r.ind()
 		r.dst = append(r.dst, "COOKIE:"...)
-	case 8:
+	case optECS:
 		r.ind()
 		r.dst = append(r.dst, "CLIENT-SUBNET:"...)
 		save := len(r.dst)
@@ -677,7 +677,7 @@ func (r *renderer) yamlOption(code uint16, d []byte) {
 		}
 		r.dst = r.dst[:save]
 		r.dst = append(r.dst, '\n')
-	case 9:
+	case optExpire:
 		r.ind()
 		r.dst = append(r.dst, "EXPIRE:"...)
 		if len(d) == 4 {
@@ -695,7 +695,7 @@ func (r *renderer) yamlOption(code uint16, d []byte) {
 			r.dst = append(r.dst, ")\n"...)
 			return
 		}
-	case 11:
+	case optKeepalive:
 		if len(d) == 2 {
 			ds := be16(d)
 			r.ind()
@@ -708,10 +708,10 @@ func (r *renderer) yamlOption(code uint16, d []byte) {
 		}
 		r.ind()
 		r.dst = append(r.dst, "TCP-KEEPALIVE:"...)
-	case 12:
+	case optPad:
 		r.ind()
 		r.dst = append(r.dst, "PAD:"...)
-	case 14:
+	case optKeyTag:
 		r.ind()
 		r.dst = append(r.dst, "KEY-TAG:"...)
 		if len(d) > 0 && len(d)%2 == 0 {
@@ -725,13 +725,13 @@ func (r *renderer) yamlOption(code uint16, d []byte) {
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case 15:
+	case optEDE:
 		r.ind()
 		r.dst = append(r.dst, "EDE:"...)
 		d, extra = r.yamlEDE(d)
-	case 16, 17:
+	case optClientTag, optServerTag:
 		r.ind()
-		if code == 16 {
+		if code == optClientTag {
 			r.dst = append(r.dst, "CLIENT-TAG:"...)
 		} else {
 			r.dst = append(r.dst, "SERVER-TAG:"...)
@@ -763,12 +763,12 @@ func (r *renderer) optionData(code uint16, d []byte, text, escape bool) {
 		if !utf8ok {
 			for _, c := range d {
 				r.dst = appendHexByte(r.dst, c)
-				if code != 10 {
+				if code != optCookie {
 					r.dst = append(r.dst, ' ')
 				}
 			}
 		}
-		if code == 10 || code == 8 {
+		if code == optCookie || code == optECS {
 			r.dst = append(r.dst, '\n')
 			return
 		}
