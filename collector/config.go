@@ -6,10 +6,12 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // DefaultContentType is the Frame Streams content type of dnstap.
-const DefaultContentType = "protobuf:dnstap.Dnstap"
+const DefaultContentType = tapct.ContentType
 
 // TimeNames says whether and how the output path template is filtered with strftime.
 type TimeNames int

@@ -11,10 +11,12 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // ContentType is the Frame Streams content type of dnstap data.
-const ContentType = "protobuf:dnstap.Dnstap"
+const ContentType = tapct.ContentType
 
 // DefaultMaxFrameSize is the largest data frame the decoder accepts: libfstrm's default
 // (1 MiB). A dnstap frame holds at most two 65535-byte DNS messages plus a few hundred bytes.

@@ -9,10 +9,12 @@ import (
 	tap "github.com/dnstap/golang-dnstap"
 	fs "github.com/farsightsec/golang-framestream"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // ContentType is dnstap's Frame Streams content type.
-const ContentType = "protobuf:dnstap.Dnstap"
+const ContentType = tapct.ContentType
 
 // DNSQuery builds a DNS query for name/A in wire format.
 func DNSQuery(id uint16, name string) []byte {

@@ -35,6 +35,7 @@ import (
 
 	"github.com/dnstapkit/dnstapkit/e2e/internal/dnsq"
 	"github.com/dnstapkit/dnstapkit/internal/docker"
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // Paths inside the container.
@@ -262,7 +263,7 @@ func (c *Container) StartCollector(ctx context.Context, args ...string) error {
 	if err != nil {
 		return err
 	}
-	cmd := append([]string{Collector, "-t", "protobuf:dnstap.Dnstap", "-u", SocketPath, "--socket-group", "bind"}, args...)
+	cmd := append([]string{Collector, "-t", tapct.ContentType, "-u", SocketPath, "--socket-group", "bind"}, args...)
 	start := fmt.Sprintf("setsid %s >>%s 2>&1 </dev/null & echo $! >/run/collector.pid", shellQuote(cmd), CollectorLog)
 	if out, err := c.Sh(ctx, start); err != nil {
 		return fmt.Errorf("start collector: %w\n%s", err, out)

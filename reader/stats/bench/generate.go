@@ -9,9 +9,11 @@ import (
 	"os"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
-const contentType = "protobuf:dnstap.Dnstap"
+const contentType = tapct.ContentType
 
 // ReadFrames returns the data frames of an uncompressed Frame Streams file.
 func ReadFrames(path string) ([][]byte, error) {
