@@ -73,7 +73,7 @@ func BenchmarkDecode(b *testing.B) {
 
 func BenchmarkFormat(b *testing.B) {
 	data, n := benchInput(b)
-	for _, mode := range []Mode{ModeText, ModeHex, ModeYAML, ModeJSON} {
+	for _, mode := range []Mode{ModeText, ModeHex, ModePrint, ModeYAML, ModeJSON} {
 		b.Run(modeName(mode), func(b *testing.B) {
 			b.ReportAllocs()
 			var out []byte
