@@ -69,21 +69,36 @@ func (m *Message) DNS() *DNS {
 // checks too; it costs a full parse, once per message.
 func (m *Message) BINDParses() (parses, skip bool) {
 	if !m.checkDone {
-		m.checkDone = true
-		d := m.DNS()
-		m.checkParses = d.Parsed
-		m.checkSkip = d.Parsed && !d.HasQuestion
-		if d.Parsed && !bindAccepts(m.Wire(), d) {
-			if err := bindtext.Check(m.Wire()); err != nil {
-				if errors.Is(err, bindtext.ErrSkipFrame) {
-					m.checkSkip = true
-				} else {
-					m.checkParses, m.checkSkip = false, false
-				}
-			}
-		}
+		m.check(nil)
 	}
 	return m.checkParses, m.checkSkip
+}
+
+// check sets BINDParses's verdict. Given msg, it parses a structurally sound message into
+// msg whatever the fast path would say, so that -p and -y render it from that one parse
+// (where the fast path accepts, the full parse accepts too: FuzzBINDAccepts).
+func (m *Message) check(msg *bindtext.Message) {
+	m.checkDone = true
+	d := m.DNS()
+	m.checkParses = d.Parsed
+	m.checkSkip = d.Parsed && !d.HasQuestion
+	if !d.Parsed {
+		return
+	}
+	var err error
+	switch {
+	case msg != nil:
+		err = msg.Parse(m.Wire())
+	case !bindAccepts(m.Wire(), d):
+		err = bindtext.Check(m.Wire())
+	}
+	if err != nil {
+		if errors.Is(err, bindtext.ErrSkipFrame) {
+			m.checkSkip = true
+		} else {
+			m.checkParses, m.checkSkip = false, false
+		}
+	}
 }
 
 const (

@@ -45,7 +45,8 @@ type Printer struct {
 	notFirst bool
 	lastSec  int64
 	lastLoc  *time.Location
-	stamp    []byte // "01-Dec-2026 02:18:41" for lastSec
+	stamp    []byte           // "01-Dec-2026 02:18:41" for lastSec
+	msg      bindtext.Message // -p and -y: the message parsed once, for the verdict and the text
 }
 
 // Skipped reports whether BIND's dnstap-read prints nothing for m: a frame without a message,
@@ -67,6 +68,10 @@ func (p *Printer) Append(dst []byte, m *Message) []byte {
 		}
 		return AppendJSON(dst, m)
 	}
+	if (p.Mode == ModePrint || p.Mode == ModeYAML) && m.DnstapType == DnstapTypeMessage && m.HasMessage && m.Type.Valid() {
+		p.msg.Format = p.Format
+		m.check(&p.msg) // the one parse: BINDParses's verdict and the text below
+	}
 	if Skipped(m) {
 		return dst
 	}
@@ -83,7 +88,7 @@ func (p *Printer) Append(dst []byte, m *Message) []byte {
 	case ModePrint:
 		dst = p.appendLine(dst, m)
 		if ok, _ := m.BINDParses(); ok {
-			dst, _ = p.Format.AppendMessage(dst, m.Wire(), bindtext.StylePrint)
+			dst, _ = p.msg.Append(dst, bindtext.StylePrint)
 		}
 		return dst
 	}

@@ -69,7 +69,7 @@ func (p *Printer) appendYAML(dst []byte, m *Message) []byte {
 		}
 	}
 	if ok, _ := m.BINDParses(); ok {
-		dst, _ = p.Format.AppendYAML(dst, m.Wire(), m.Type.IsQuery())
+		dst, _ = p.msg.AppendYAML(dst, m.Type.IsQuery()) // parsed in Append
 	}
 	return dst
 }
