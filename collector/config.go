@@ -172,7 +172,7 @@ func (cfg Config) withDefaults() Config {
 	return cfg
 }
 
-// Validate reports the first problem of cfg (after defaults), naming the field and the value.
+// Validate reports every problem of cfg (after defaults), each naming the field and the value.
 func (cfg Config) Validate() error {
 	cfg = cfg.withDefaults()
 	var errs []error

@@ -17,8 +17,9 @@ type RenderOptions struct {
 	// Workers is the number of goroutines that decode and format; 0 or 1 means none (all
 	// in the calling goroutine).
 	Workers int
-	// OnError is called, in input order, for each error of the decoder: recoverable ones
-	// (one frame skipped) and the final one. Render goes on after a recoverable error only
+	// OnError is called for each error of the decoder, in input order: recoverable ones
+	// (one frame skipped) and the final one. With Workers > 1 the errors of a batch of
+	// frames come after that batch's output, not between its frames. Render goes on after a recoverable error only
 	// when OnError returns true. Nil means stop at the first error.
 	OnError func(err error) bool
 	// Flush, when set, is called before OnError so that output and error messages appear

@@ -95,13 +95,6 @@ func (p *Printer) Append(dst []byte, m *Message) []byte {
 	return p.appendLine(dst, m)
 }
 
-// AppendText appends dnstap-read's one-line summary of m (with its newline), in loc
-// (time.Local when nil). It does not check Skipped.
-func AppendText(dst []byte, m *Message, loc *time.Location) []byte {
-	p := Printer{Location: loc}
-	return p.appendLine(dst, m)
-}
-
 // appendLine is BIND's dns_dt_datatotext plus the newline dnstap-read adds. When an address
 // has a length other than 4 or 16 BIND fails (and prints no line); so does this.
 func (p *Printer) appendLine(dst []byte, m *Message) []byte {

@@ -71,8 +71,9 @@ func classSpecific(t uint16) bool {
 	return false
 }
 
-// implemented reports whether the type (in this class) has BIND-specific code that this
-// package reproduces, or is rendered as unknown data by BIND too.
+// rdataFromWire applies BIND's fromwire checks for type t in class to the rdata at
+// wire[off:end]: the type's own checks where BIND has code for it in that class, none
+// (unknown data) otherwise; the rdata must be used up exactly.
 func (m *message) rdataFromWire(t, class uint16, off, end int) error {
 	r := &rdr{m: m, off: off, end: end}
 	if t == 0 {
