@@ -120,6 +120,9 @@ func parseStatsFlags(args []string) (*statsOptions, error) {
 	case help:
 		return nil, errHelp
 	}
+	if err := o.cfg.Validate(); err != nil { // names the flag
+		return nil, usageError("dnstap-reader stats", err)
+	}
 	// Each check names the one flag it judges.
 	for _, c := range []struct {
 		bad  bool
@@ -127,20 +130,6 @@ func parseStatsFlags(args []string) (*statsOptions, error) {
 		val  any
 		want string
 	}{
-		{o.cfg.TopN < 1 || o.cfg.TopN > 100000, "top", o.cfg.TopN, "must be between 1 and 100000"},
-		{o.cfg.Capacity < 1, "capacity", o.cfg.Capacity, "must be at least 1"},
-		{o.cfg.Capacity < o.cfg.TopN, "capacity", o.cfg.Capacity, fmt.Sprintf("must be at least --top (%d)", o.cfg.TopN)},
-		{o.cfg.Interval < 0 || (o.cfg.Interval > 0 && o.cfg.Interval < time.Second), "interval", o.cfg.Interval, "must be at least 1s"},
-		{th.LongLabel < 1 || th.LongLabel > 63, "long-label", th.LongLabel, "must be between 1 and 63 (bytes)"},
-		{th.EntropyBits <= 0 || th.EntropyBits > 8, "entropy", th.EntropyBits, "must be above 0 and at most 8 (bits/char)"},
-		{th.EntropyMinLen < 1 || th.EntropyMinLen > 63, "entropy-min-len", th.EntropyMinLen, "must be between 1 and 63"},
-		{th.MinSuspicious < 1, "min-suspicious", th.MinSuspicious, "must be at least 1"},
-		{th.MaxSubdomains < 1, "max-subdomains", th.MaxSubdomains, "must be at least 1"},
-		{th.NXRatio <= 0 || th.NXRatio > 1, "nx-ratio", th.NXRatio, "must be above 0 and at most 1"},
-		{th.TXTRatio <= 0 || th.TXTRatio > 1, "txt-ratio", th.TXTRatio, "must be above 0 and at most 1"},
-		{th.MinClientQueries < 1, "min-client-queries", th.MinClientQueries, "must be at least 1"},
-		{th.BurstFactor <= 1, "burst-factor", th.BurstFactor, "must be above 1"},
-		{th.BurstMinQPS <= 0, "burst-min-qps", th.BurstMinQPS, "must be above 0"},
 		{o.json && o.html == "-", "html", o.html, "prints the page on standard output, so it cannot be combined with --json"},
 		{o.by != "" && o.by != "identity", "by", o.by, "only identity"},
 		{o.by != "" && o.html != "", "html", o.html, "has no page of --by identity"},
