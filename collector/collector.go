@@ -51,7 +51,8 @@ type Collector struct {
 
 // New validates cfg and returns a Collector; nothing is opened before Serve.
 func New(cfg Config, log *slog.Logger) (*Collector, error) {
-	if err := cfg.Validate(); err != nil {
+	tmpl, err := cfg.validate()
+	if err != nil {
 		return nil, fmt.Errorf("collector config: %w", err)
 	}
 	cfg = cfg.withDefaults()
@@ -59,16 +60,7 @@ func New(cfg Config, log *slog.Logger) (*Collector, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Collector{cfg: cfg, log: log, conns: map[net.Conn]struct{}{},
-		rotate: make(chan struct{}, 1),
-	}
-	if cfg.Output != "-" {
-		// With %{identity}, each sender's output has a template of its own (outputs.get):
-		// this one checks the template, and names a sender without an identity.
-		t, err := NewTemplate(withIdentity(cfg.Output, unknownIdentity), cfg.TimeNames)
-		if err != nil {
-			return nil, fmt.Errorf("collector config: %w", err)
-		}
-		c.tmpl = t
+		rotate: make(chan struct{}, 1), tmpl: tmpl,
 	}
 	return c, nil
 }

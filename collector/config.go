@@ -174,6 +174,13 @@ func (cfg Config) withDefaults() Config {
 
 // Validate reports every problem of cfg (after defaults), each naming the field and the value.
 func (cfg Config) Validate() error {
+	_, err := cfg.validate()
+	return err
+}
+
+// validate is Validate, returning also the output template it parsed (nil for a stream),
+// so that New parses it once.
+func (cfg Config) validate() (*Template, error) {
 	cfg = cfg.withDefaults()
 	var errs []error
 	if cfg.Output == "" {
@@ -217,10 +224,15 @@ func (cfg Config) Validate() error {
 	if least := max(batchSize*2, int64(cfg.ReadBufferSize), int64(cfg.MaxFrameSize)+4); cfg.BufferBytes < least {
 		errs = append(errs, fmt.Errorf("buffer: %d bytes, must be at least %d (two batches, one read buffer and one frame)", cfg.BufferBytes, least))
 	}
+	var tmpl *Template
 	if cfg.Output != "-" && cfg.Output != "" {
-		if _, err := NewTemplate(withIdentity(cfg.Output, unknownIdentity), cfg.TimeNames); err != nil {
+		// With %{identity}, each sender's output has a template of its own (outputs.get):
+		// this one checks the template, and names a sender without an identity.
+		t, err := NewTemplate(withIdentity(cfg.Output, unknownIdentity), cfg.TimeNames)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		tmpl = t
 	}
-	return errors.Join(errs...)
+	return tmpl, errors.Join(errs...)
 }
