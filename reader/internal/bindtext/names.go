@@ -46,6 +46,106 @@ func TypeNames() map[uint16]string {
 	return m
 }
 
+// The RR types of typeNames, named as their mnemonics (dash dropped: typeNSAPPTR).
+const (
+	typeA          = 1
+	typeNS         = 2
+	typeMD         = 3
+	typeMF         = 4
+	typeCNAME      = 5
+	typeSOA        = 6
+	typeMB         = 7
+	typeMG         = 8
+	typeMR         = 9
+	typeNULL       = 10
+	typeWKS        = 11
+	typePTR        = 12
+	typeHINFO      = 13
+	typeMINFO      = 14
+	typeMX         = 15
+	typeTXT        = 16
+	typeRP         = 17
+	typeAFSDB      = 18
+	typeX25        = 19
+	typeISDN       = 20
+	typeRT         = 21
+	typeNSAP       = 22
+	typeNSAPPTR    = 23
+	typeSIG        = 24
+	typeKEY        = 25
+	typePX         = 26
+	typeGPOS       = 27
+	typeAAAA       = 28
+	typeLOC        = 29
+	typeNXT        = 30
+	typeEID        = 31
+	typeNIMLOC     = 32
+	typeSRV        = 33
+	typeATMA       = 34
+	typeNAPTR      = 35
+	typeKX         = 36
+	typeCERT       = 37
+	typeA6         = 38
+	typeDNAME      = 39
+	typeSINK       = 40
+	typeOPT        = 41
+	typeAPL        = 42
+	typeDS         = 43
+	typeSSHFP      = 44
+	typeIPSECKEY   = 45
+	typeRRSIG      = 46
+	typeNSEC       = 47
+	typeDNSKEY     = 48
+	typeDHCID      = 49
+	typeNSEC3      = 50
+	typeNSEC3PARAM = 51
+	typeTLSA       = 52
+	typeSMIMEA     = 53
+	typeHIP        = 55
+	typeNINFO      = 56
+	typeRKEY       = 57
+	typeTALINK     = 58
+	typeCDS        = 59
+	typeCDNSKEY    = 60
+	typeOPENPGPKEY = 61
+	typeCSYNC      = 62
+	typeZONEMD     = 63
+	typeSVCB       = 64
+	typeHTTPS      = 65
+	typeDSYNC      = 66
+	typeHHIT       = 67
+	typeBRID       = 68
+	typeSPF        = 99
+	typeUINFO      = 100
+	typeUID        = 101
+	typeGID        = 102
+	typeUNSPEC     = 103
+	typeNID        = 104
+	typeL32        = 105
+	typeL64        = 106
+	typeLP         = 107
+	typeEUI48      = 108
+	typeEUI64      = 109
+	typeTKEY       = 249
+	typeTSIG       = 250
+	typeIXFR       = 251
+	typeAXFR       = 252
+	typeMAILB      = 253
+	typeMAILA      = 254
+	typeANY        = 255
+	typeURI        = 256
+	typeCAA        = 257
+	typeAVC        = 258
+	typeDOA        = 259
+	typeAMTRELAY   = 260
+	typeRESINFO    = 261
+	typeWALLET     = 262
+	typeTA         = 32768
+	typeDLV        = 32769
+
+	typeKEYDATA = 65533 // not in typeNames: message text prints TYPE65533
+)
+
 var rcodeNames = [...]string{"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
 	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RESERVED11", "RESERVED12",
 	"RESERVED13", "RESERVED14", "RESERVED15", "BADVERS"}

@@ -19,19 +19,6 @@ const (
 	classHS   = 4
 	classNONE = 254
 	classANY  = 255
-
-	typeA      = 1
-	typeSOA    = 6
-	typeCNAME  = 5
-	typeSIG    = 24
-	typeKEY    = 25
-	typeDNAME  = 39
-	typeOPT    = 41
-	typeRRSIG  = 46
-	typeNSEC3  = 50
-	typeRESINF = 261
-	typeTKEY   = 249
-	typeTSIG   = 250
 )
 
 // record is one resource record; names and rdata live in message.buf.
@@ -455,7 +442,7 @@ func (m *message) section(off, section int) (int, error) {
 }
 
 func isSingleton(t uint16) bool {
-	return t == typeCNAME || t == typeSOA || t == typeDNAME || t == typeOPT || t == typeRESINF
+	return t == typeCNAME || t == typeSOA || t == typeDNAME || t == typeOPT || t == typeRESINFO
 }
 
 // singletonEqual is dns_rdata_compare() == 0 for the singleton types.

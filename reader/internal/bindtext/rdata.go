@@ -65,7 +65,7 @@ func (r *rdr) peek(i int) byte { return r.m.wire[r.off+i] }
 // in other classes they are unknown rdata.
 func classSpecific(t uint16) bool {
 	switch t {
-	case 1, 11, 22, 23, 26, 28, 31, 32, 33, 34, 36, 38, 42, 49, 64, 65:
+	case typeA, typeWKS, typeNSAP, typeNSAPPTR, typePX, typeAAAA, typeEID, typeNIMLOC, typeSRV, typeATMA, typeKX, typeA6, typeAPL, typeDHCID, typeSVCB, typeHTTPS:
 		return true
 	}
 	return false
@@ -100,7 +100,7 @@ func (m *message) rdataFromWire(t, class uint16, off, end int) error {
 
 func (r *rdr) fromWire(t, class uint16) error {
 	switch t {
-	case 1: // A
+	case typeA:
 		switch class {
 		case classCH: // ch_3/a_1.c: domain name and 16-bit address
 			if err := r.name(); err != nil {
@@ -110,11 +110,11 @@ func (r *rdr) fromWire(t, class uint16) error {
 		default:
 			return r.fixed(4)
 		}
-	case 28: // AAAA
+	case typeAAAA:
 		return r.fixed(16)
-	case 2, 3, 4, 5, 7, 8, 9, 12, 39: // NS MD MF CNAME MB MG MR PTR DNAME
+	case typeNS, typeMD, typeMF, typeCNAME, typeMB, typeMG, typeMR, typePTR, typeDNAME:
 		return r.name()
-	case 6: // SOA
+	case typeSOA:
 		if err := r.name(); err != nil {
 			return err
 		}
@@ -122,17 +122,17 @@ func (r *rdr) fromWire(t, class uint16) error {
 			return err
 		}
 		return r.fixed(20)
-	case 14, 17: // MINFO RP
+	case typeMINFO, typeRP:
 		if err := r.name(); err != nil {
 			return err
 		}
 		return r.name()
-	case 15, 18, 21, 36, 107: // MX AFSDB RT KX LP
+	case typeMX, typeAFSDB, typeRT, typeKX, typeLP:
 		if err := r.fixed(2); err != nil {
 			return err
 		}
 		return r.name()
-	case 26: // PX
+	case typePX:
 		if err := r.fixed(2); err != nil {
 			return err
 		}
@@ -140,12 +140,12 @@ func (r *rdr) fromWire(t, class uint16) error {
 			return err
 		}
 		return r.name()
-	case 33: // SRV
+	case typeSRV:
 		if err := r.fixed(6); err != nil {
 			return err
 		}
 		return r.name()
-	case 16, 99, 56, 258, 262: // TXT SPF NINFO AVC WALLET
+	case typeTXT, typeSPF, typeNINFO, typeAVC, typeWALLET:
 		for {
 			if err := r.txt(); err != nil {
 				return err
@@ -154,7 +154,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 				return nil
 			}
 		}
-	case 261: // RESINFO
+	case typeRESINFO:
 		for {
 			if err := r.txt(); err != nil {
 				return err
@@ -163,19 +163,19 @@ func (r *rdr) fromWire(t, class uint16) error {
 				return nil
 			}
 		}
-	case 13: // HINFO
+	case typeHINFO:
 		if err := r.txt(); err != nil {
 			return err
 		}
 		return r.txt()
-	case 27: // GPOS
+	case typeGPOS:
 		for i := 0; i < 3; i++ {
 			if err := r.txt(); err != nil {
 				return err
 			}
 		}
 		return nil
-	case 19: // X25
+	case typeX25:
 		n := r.left()
 		if n < 5 || int(r.peek(0)) != n-1 {
 			return r.fail("bad X25")
@@ -186,7 +186,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 			}
 		}
 		return r.txt()
-	case 20: // ISDN
+	case typeISDN:
 		if err := r.txt(); err != nil {
 			return err
 		}
@@ -194,7 +194,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 			return nil
 		}
 		return r.txt()
-	case 35: // NAPTR
+	case typeNAPTR:
 		if err := r.fixed(4); err != nil {
 			return err
 		}
@@ -212,7 +212,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 			return r.fail("bad NAPTR regexp")
 		}
 		return r.name()
-	case 257: // CAA
+	case typeCAA:
 		if r.left() < 2 {
 			return r.fail("CAA too short")
 		}
@@ -228,13 +228,13 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 256: // URI
+	case typeURI:
 		if r.left() < 4 {
 			return r.fail("URI too short")
 		}
 		r.rest()
 		return nil
-	case 44: // SSHFP
+	case typeSSHFP:
 		n := r.left()
 		if n < 2 {
 			return r.fail("SSHFP too short")
@@ -244,19 +244,19 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 52, 53: // TLSA SMIMEA
+	case typeTLSA, typeSMIMEA:
 		if r.left() < 4 {
 			return r.fail("TLSA too short")
 		}
 		r.rest()
 		return nil
-	case 61: // OPENPGPKEY
+	case typeOPENPGPKEY:
 		if r.left() < 1 {
 			return r.fail("OPENPGPKEY empty")
 		}
 		r.rest()
 		return nil
-	case 43, 59, 32768, 32769: // DS CDS TA DLV
+	case typeDS, typeCDS, typeTA, typeDLV:
 		n := r.left()
 		if n < 5 {
 			return r.fail("DS too short")
@@ -270,12 +270,12 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 48, 60, 25, 57: // DNSKEY CDNSKEY KEY RKEY
+	case typeDNSKEY, typeCDNSKEY, typeKEY, typeRKEY:
 		if r.left() < 4 {
 			return r.fail("key too short")
 		}
 		flags := uint16(r.peek(0))<<8 | uint16(r.peek(1))
-		if t == 57 && flags != 0 {
+		if t == typeRKEY && flags != 0 {
 			return r.fail("RKEY flags")
 		}
 		alg := r.peek(3)
@@ -295,7 +295,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 46, 24: // RRSIG SIG
+	case typeRRSIG, typeSIG:
 		if r.left() < 18 {
 			return r.fail("signature too short")
 		}
@@ -307,10 +307,10 @@ func (r *rdr) fromWire(t, class uint16) error {
 		if err := r.name(); err != nil {
 			return err
 		}
-		if t == 46 && r.left() < 1 {
+		if t == typeRRSIG && r.left() < 1 {
 			return r.fail("RRSIG without signature")
 		}
-		if t == 46 && labels < countLabels(r.m.buf[signer:]) {
+		if t == typeRRSIG && labels < countLabels(r.m.buf[signer:]) {
 			// Debian's 9.18.49-1~deb12u3 refuses an RRSIG whose labels field is below
 			// the signer name's label count (seen with dnstap-read on crafted
 			// messages; not in the upstream 9.18.49 source).
@@ -318,7 +318,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 47: // NSEC
+	case typeNSEC:
 		if err := r.name(); err != nil {
 			return err
 		}
@@ -327,7 +327,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 50: // NSEC3
+	case typeNSEC3:
 		w := r.m.wire[r.off:r.end]
 		if len(w) < 5 {
 			return r.fail("NSEC3 too short")
@@ -355,24 +355,24 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 51: // NSEC3PARAM
+	case typeNSEC3PARAM:
 		if r.left() < 5 || r.left()-5 != int(r.peek(4)) {
 			return r.fail("bad NSEC3PARAM")
 		}
 		r.rest()
 		return nil
-	case 41: // OPT
+	case typeOPT:
 		if !OptionsValid(r.m.wire[r.off:r.end]) {
 			return r.fail("bad EDNS option")
 		}
 		r.rest()
 		return nil
-	case 10: // NULL
+	case typeNULL:
 		r.rest()
 		return nil
-	case 64, 65: // SVCB HTTPS
+	case typeSVCB, typeHTTPS:
 		return r.svcb()
-	case 250: // TSIG (any_255; checked as ANY class by the section parser)
+	case typeTSIG: // TSIG (any_255; checked as ANY class by the section parser)
 		if class != classANY {
 			r.rest()
 			return nil
@@ -396,44 +396,44 @@ func (r *rdr) fromWire(t, class uint16) error {
 			return r.fail("TSIG other data")
 		}
 		return r.fixed(int(be16(r.m.wire[r.off:])) + 2)
-	case 108, 109: // EUI48 EUI64
+	case typeEUI48, typeEUI64:
 		if r.left() != int(t-108)*2+6 {
 			return r.fail("bad EUI length")
 		}
 		r.rest()
 		return nil
-	case 104, 106: // NID L64
+	case typeNID, typeL64:
 		if r.left() != 10 {
 			return r.fail("bad NID/L64 length")
 		}
 		r.rest()
 		return nil
-	case 105: // L32
+	case typeL32:
 		if r.left() != 6 {
 			return r.fail("bad L32 length")
 		}
 		r.rest()
 		return nil
-	case 22, 31, 32, 49, 67, 68: // NSAP EID NIMLOC DHCID HHIT BRID
+	case typeNSAP, typeEID, typeNIMLOC, typeDHCID, typeHHIT, typeBRID:
 		if r.left() < 1 {
 			return r.fail("empty rdata")
 		}
 		r.rest()
 		return nil
-	case 23: // NSAP-PTR
+	case typeNSAPPTR:
 		return r.name()
-	case 58: // TALINK
+	case typeTALINK:
 		if err := r.name(); err != nil {
 			return err
 		}
 		return r.name()
-	case 40: // SINK
+	case typeSINK:
 		if r.left() < 3 {
 			return r.fail("SINK too short")
 		}
 		r.rest()
 		return nil
-	case 34: // ATMA
+	case typeATMA:
 		if r.left() < 2 {
 			return r.fail("ATMA too short")
 		}
@@ -446,13 +446,13 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 37: // CERT
+	case typeCERT:
 		if r.left() < 6 {
 			return r.fail("CERT too short")
 		}
 		r.rest()
 		return nil
-	case 62: // CSYNC
+	case typeCSYNC:
 		if err := r.fixed(6); err != nil {
 			return err
 		}
@@ -461,7 +461,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 63: // ZONEMD
+	case typeZONEMD:
 		if r.left() < 18 {
 			return r.fail("ZONEMD too short")
 		}
@@ -474,13 +474,13 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 259: // DOA
+	case typeDOA:
 		if r.left() < 10 || int(r.peek(9)) > r.left()-10 {
 			return r.fail("DOA too short")
 		}
 		r.rest()
 		return nil
-	case 55: // HIP
+	case typeHIP:
 		if r.left() < 4 {
 			return r.fail("HIP too short")
 		}
@@ -497,7 +497,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 			}
 		}
 		return nil
-	case 45: // IPSECKEY
+	case typeIPSECKEY:
 		if r.left() < 3 {
 			return r.fail("IPSECKEY too short")
 		}
@@ -522,7 +522,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 			return nil
 		}
 		return r.fail("IPSECKEY gateway type")
-	case 260: // AMTRELAY
+	case typeAMTRELAY:
 		if r.left() < 2 {
 			return r.fail("AMTRELAY too short")
 		}
@@ -539,7 +539,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 11: // WKS
+	case typeWKS:
 		n := r.left()
 		if n < 5 {
 			return r.fail("WKS too short")
@@ -549,7 +549,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 38: // A6
+	case typeA6:
 		if r.left() < 1 {
 			return r.fail("A6 too short")
 		}
@@ -576,7 +576,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 			return nil
 		}
 		return r.name()
-	case 42: // APL
+	case typeAPL:
 		w := r.m.wire[r.off:r.end]
 		for len(w) > 0 {
 			if len(w) < 4 {
@@ -604,7 +604,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 		}
 		r.rest()
 		return nil
-	case 29: // LOC
+	case typeLOC:
 		if r.left() < 1 {
 			return r.fail("LOC too short")
 		}
@@ -626,7 +626,7 @@ func (r *rdr) fromWire(t, class uint16) error {
 			return r.fail("LOC coordinates")
 		}
 		return r.fixed(16)
-	case 249: // TKEY
+	case typeTKEY:
 		if err := r.name(); err != nil {
 			return err
 		}
@@ -642,15 +642,15 @@ func (r *rdr) fromWire(t, class uint16) error {
 			}
 		}
 		return nil
-	case 66: // DSYNC
+	case typeDSYNC:
 		if err := r.fixed(5); err != nil {
 			return err
 		}
 		return r.name()
-	case 65533: // KEYDATA: any content; printed as unknown outside key files
+	case typeKEYDATA: // KEYDATA: any content; printed as unknown outside key files
 		r.rest()
 		return nil
-	case 30: // NXT
+	case typeNXT:
 		if err := r.name(); err != nil {
 			return err
 		}
@@ -675,7 +675,7 @@ var unsupported = map[uint16]bool{}
 // keyNoKey is generic_key_nokey.
 func keyNoKey(t, flags uint16) bool {
 	switch t {
-	case 48, 60, 57: // DNSKEY CDNSKEY RKEY
+	case typeDNSKEY, typeCDNSKEY, typeRKEY:
 		return false
 	}
 	return flags&0xc000 == 0xc000
@@ -781,7 +781,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		return appendUnknown(dst, rd), nil
 	}
 	switch t {
-	case 1:
+	case typeA:
 		if class == classCH {
 			n := nameLen(rd)
 			dst = appendName(dst, rd[:n])
@@ -789,11 +789,11 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			return strconv.AppendUint(dst, uint64(be16(rd[n:])), 8), nil // octal, as ch_3/a_1.c
 		}
 		return appendIPv4(dst, rd), nil
-	case 28:
+	case typeAAAA:
 		return r.appendIPv6(dst, rd), nil
-	case 2, 3, 4, 5, 7, 8, 9, 12, 39:
+	case typeNS, typeMD, typeMF, typeCNAME, typeMB, typeMG, typeMR, typePTR, typeDNAME:
 		return appendName(dst, rd), nil
-	case 6:
+	case typeSOA:
 		n1 := nameLen(rd)
 		dst = appendName(dst, rd[:n1])
 		dst = append(dst, ' ')
@@ -805,26 +805,26 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			dst = strconv.AppendUint(dst, uint64(be32(rest[4*i:])), 10)
 		}
 		return dst, nil
-	case 14, 17:
+	case typeMINFO, typeRP:
 		n1 := nameLen(rd)
 		dst = appendName(dst, rd[:n1])
 		dst = append(dst, ' ')
 		return appendName(dst, rd[n1:]), nil
-	case 15, 18, 21, 36, 107:
+	case typeMX, typeAFSDB, typeRT, typeKX, typeLP:
 		dst = appendUint(dst, uint64(be16(rd)), " ")
 		return appendName(dst, rd[2:]), nil
-	case 26:
+	case typePX:
 		dst = appendUint(dst, uint64(be16(rd)), " ")
 		n1 := nameLen(rd[2:])
 		dst = appendName(dst, rd[2:2+n1])
 		dst = append(dst, ' ')
 		return appendName(dst, rd[2+n1:]), nil
-	case 33:
+	case typeSRV:
 		dst = appendUint(dst, uint64(be16(rd)), " ")
 		dst = appendUint(dst, uint64(be16(rd[2:])), " ")
 		dst = appendUint(dst, uint64(be16(rd[4:])), " ")
 		return appendName(dst, rd[6:]), nil
-	case 16, 99, 56, 258, 262, 261:
+	case typeTXT, typeSPF, typeNINFO, typeAVC, typeWALLET, typeRESINFO:
 		for len(rd) > 0 {
 			dst, rd = appendTxt(dst, rd, true, false)
 			if len(rd) > 0 {
@@ -832,12 +832,12 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			}
 		}
 		return dst, nil
-	case 13:
+	case typeHINFO:
 		dst, rd = appendTxt(dst, rd, true, false)
 		dst = append(dst, ' ')
 		dst, _ = appendTxt(dst, rd, true, false)
 		return dst, nil
-	case 27:
+	case typeGPOS:
 		for i := 0; i < 3; i++ {
 			dst, rd = appendTxt(dst, rd, true, false)
 			if i != 2 {
@@ -845,10 +845,10 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			}
 		}
 		return dst, nil
-	case 19:
+	case typeX25:
 		dst, _ = appendTxt(dst, rd, true, false)
 		return dst, nil
-	case 20:
+	case typeISDN:
 		dst, rd = appendTxt(dst, rd, true, false)
 		if len(rd) == 0 {
 			return dst, nil
@@ -856,7 +856,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		dst = append(dst, ' ')
 		dst, _ = appendTxt(dst, rd, true, false)
 		return dst, nil
-	case 35:
+	case typeNAPTR:
 		dst = appendUint(dst, uint64(be16(rd)), " ")
 		dst = appendUint(dst, uint64(be16(rd[2:])), " ")
 		rd = rd[4:]
@@ -865,16 +865,16 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			dst = append(dst, ' ')
 		}
 		return appendName(dst, rd), nil
-	case 257:
+	case typeCAA:
 		dst = appendUint(dst, uint64(rd[0]), " ")
 		dst, rd = appendTxt(dst, rd[1:], false, false)
 		dst = append(dst, ' ')
 		return appendMultiTxt(dst, rd), nil
-	case 256:
+	case typeURI:
 		dst = appendUint(dst, uint64(be16(rd)), " ")
 		dst = appendUint(dst, uint64(be16(rd[2:])), " ")
 		return appendMultiTxt(dst, rd[4:]), nil
-	case 44:
+	case typeSSHFP:
 		dst = appendUint(dst, uint64(rd[0]), " ")
 		dst = appendUint(dst, uint64(rd[1]), "")
 		if len(rd) == 2 {
@@ -882,21 +882,21 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		}
 		dst = append(dst, lineBreak...)
 		return appendHex(dst, rd[2:], wordWidth, lineBreak), nil
-	case 52, 53:
+	case typeTLSA, typeSMIMEA:
 		dst = appendUint(dst, uint64(rd[0]), " ")
 		dst = appendUint(dst, uint64(rd[1]), " ")
 		dst = appendUint(dst, uint64(rd[2]), "")
 		dst = append(dst, lineBreak...)
 		return appendHex(dst, rd[3:], wordWidth, lineBreak), nil
-	case 61:
+	case typeOPENPGPKEY:
 		return appendBase64(dst, rd, wordWidth, lineBreak), nil
-	case 43, 59, 32768, 32769:
+	case typeDS, typeCDS, typeTA, typeDLV:
 		dst = appendUint(dst, uint64(be16(rd)), " ")
 		dst = appendUint(dst, uint64(rd[2]), " ")
 		dst = appendUint(dst, uint64(rd[3]), "")
 		dst = append(dst, lineBreak...)
 		return appendHex(dst, rd[4:], wordWidth, lineBreak), nil
-	case 48, 60, 25, 57:
+	case typeDNSKEY, typeCDNSKEY, typeKEY, typeRKEY:
 		flags := be16(rd)
 		dst = appendUint(dst, uint64(flags), " ")
 		dst = appendUint(dst, uint64(rd[2]), " ")
@@ -906,8 +906,8 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		}
 		dst = append(dst, lineBreak...)
 		return appendBase64(dst, rd[4:], wordWidth, lineBreak), nil
-	case 46, 24:
-		if cov := be16(rd); t == 24 && (cov == 0 || !r.knownType(cov)) {
+	case typeRRSIG, typeSIG:
+		if cov := be16(rd); t == typeSIG && (cov == 0 || !r.knownType(cov)) {
 			dst = strconv.AppendUint(dst, uint64(cov), 10) // totext_sig prints a number
 		} else {
 			dst = r.appendType(dst, cov)
@@ -931,14 +931,14 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		dst = appendName(dst, rd[18:18+n])
 		dst = append(dst, lineBreak...)
 		return appendBase64(dst, rd[18+n:], wordWidth, lineBreak), nil
-	case 47:
+	case typeNSEC:
 		n := nameLen(rd)
 		dst = appendName(dst, rd[:n])
 		if len(rd) > n {
 			dst = append(dst, ' ')
 		}
 		return r.appendTypemap(dst, rd[n:]), nil
-	case 50:
+	case typeNSEC3:
 		dst = appendUint(dst, uint64(rd[0]), " ")
 		dst = appendUint(dst, uint64(rd[1]), " ")
 		dst = appendUint(dst, uint64(be16(rd[2:])), " ")
@@ -957,7 +957,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			dst = append(dst, ' ')
 		}
 		return r.appendTypemap(dst, rd), nil
-	case 51:
+	case typeNSEC3PARAM:
 		dst = appendUint(dst, uint64(rd[0]), " ")
 		dst = appendUint(dst, uint64(rd[1]), " ")
 		dst = appendUint(dst, uint64(be16(rd[2:])), " ")
@@ -965,7 +965,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			return appendHex(dst, rd[5:5+sl], 1, ""), nil
 		}
 		return append(dst, '-'), nil
-	case 41:
+	case typeOPT:
 		for len(rd) > 0 {
 			n := int(be16(rd[2:]))
 			dst = appendUint(dst, uint64(be16(rd)), " ")
@@ -980,14 +980,14 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			}
 		}
 		return dst, nil
-	case 64, 65:
+	case typeSVCB, typeHTTPS:
 		return appendSVCB(dst, rd), nil
-	case 250:
+	case typeTSIG:
 		if class != classANY {
 			break
 		}
 		return appendTSIG(dst, rd), nil
-	case 108, 109:
+	case typeEUI48, typeEUI64:
 		for i, c := range rd {
 			if i > 0 {
 				dst = append(dst, '-')
@@ -995,7 +995,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			dst = appendHexByte(dst, c)
 		}
 		return dst, nil
-	case 104, 106:
+	case typeNID, typeL64:
 		dst = appendUint(dst, uint64(be16(rd)), " ")
 		for i := 0; i < 4; i++ {
 			if i > 0 {
@@ -1004,27 +1004,27 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			dst = strconv.AppendUint(dst, uint64(be16(rd[2+2*i:])), 16)
 		}
 		return dst, nil
-	case 105:
+	case typeL32:
 		dst = appendUint(dst, uint64(be16(rd)), " ")
 		return appendIPv4(dst, rd[2:]), nil
-	case 22:
+	case typeNSAP:
 		dst = append(dst, "0x"...)
 		for _, c := range rd {
 			dst = appendHexByte(dst, c)
 		}
 		return dst, nil
-	case 31, 32:
+	case typeEID, typeNIMLOC:
 		return appendHex(dst, rd, wordWidth, lineBreak), nil
-	case 49, 67, 68:
+	case typeDHCID, typeHHIT, typeBRID:
 		return appendBase64(dst, rd, wordWidth, lineBreak), nil
-	case 23:
+	case typeNSAPPTR:
 		return appendName(dst, rd), nil
-	case 58:
+	case typeTALINK:
 		n1 := nameLen(rd)
 		dst = appendName(dst, rd[:n1])
 		dst = append(dst, ' ')
 		return appendName(dst, rd[n1:]), nil
-	case 40:
+	case typeSINK:
 		dst = appendUint(dst, uint64(rd[0]), " ")
 		dst = appendUint(dst, uint64(rd[1]), " ")
 		dst = appendUint(dst, uint64(rd[2]), "")
@@ -1033,7 +1033,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		}
 		dst = append(dst, lineBreak...)
 		return appendBase64(dst, rd[3:], wordWidth, lineBreak), nil
-	case 34:
+	case typeATMA:
 		switch rd[0] {
 		case 0:
 			for _, c := range rd[1:] {
@@ -1044,27 +1044,27 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			dst = append(dst, '+')
 			return append(dst, rd[1:]...), nil
 		}
-	case 37:
+	case typeCERT:
 		dst = appendCert(dst, be16(rd))
 		dst = append(dst, ' ')
 		dst = appendUint(dst, uint64(be16(rd[2:])), " ")
 		dst = appendSecAlg(dst, rd[4])
 		dst = append(dst, lineBreak...)
 		return appendBase64(dst, rd[5:], wordWidth, lineBreak), nil
-	case 62:
+	case typeCSYNC:
 		dst = appendUint(dst, uint64(be32(rd)), " ")
 		dst = appendUint(dst, uint64(be16(rd[4:])), "")
 		if len(rd) > 6 {
 			dst = append(dst, ' ')
 		}
 		return r.appendTypemap(dst, rd[6:]), nil
-	case 63:
+	case typeZONEMD:
 		dst = appendUint(dst, uint64(be32(rd)), " ")
 		dst = appendUint(dst, uint64(rd[4]), " ")
 		dst = appendUint(dst, uint64(rd[5]), "")
 		dst = append(dst, lineBreak...)
 		return appendHex(dst, rd[6:], wordWidth, lineBreak), nil
-	case 259:
+	case typeDOA:
 		dst = appendUint(dst, uint64(be32(rd)), " ")
 		dst = appendUint(dst, uint64(be32(rd[4:])), " ")
 		dst = appendUint(dst, uint64(rd[8]), " ")
@@ -1074,7 +1074,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			return append(dst, '-'), nil
 		}
 		return appendBase64(dst, rd, 60, ""), nil
-	case 55:
+	case typeHIP:
 		hl, kl := int(rd[0]), int(be16(rd[2:]))
 		dst = appendUint(dst, uint64(rd[1]), " ")
 		dst = appendHex(dst, rd[4:4+hl], 1, "")
@@ -1093,7 +1093,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			}
 		}
 		return dst, nil
-	case 45:
+	case typeIPSECKEY:
 		if rd[1] > 3 {
 			break
 		}
@@ -1120,7 +1120,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			dst = appendBase64(dst, rest, wordWidth, lineBreak)
 		}
 		return dst, nil
-	case 260:
+	case typeAMTRELAY:
 		gw := rd[1] & 0x7f
 		if gw > 3 {
 			break
@@ -1137,7 +1137,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			return r.appendIPv6(dst, rd[2:18]), nil
 		}
 		return appendName(dst, rd[2:]), nil
-	case 11:
+	case typeWKS:
 		dst = appendIPv4(dst, rd)
 		dst = append(dst, ' ')
 		dst = strconv.AppendUint(dst, uint64(rd[4]), 10)
@@ -1150,7 +1150,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			}
 		}
 		return dst, nil
-	case 38:
+	case typeA6:
 		pl := int(rd[0])
 		dst = appendUint(dst, uint64(pl), " ")
 		rest := rd[1:]
@@ -1167,16 +1167,16 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		}
 		dst = append(dst, ' ')
 		return appendName(dst, rest), nil
-	case 42:
+	case typeAPL:
 		if out, ok := r.appendAPL(dst, rd); ok {
 			return out, nil
 		}
-	case 29:
+	case typeLOC:
 		if rd[0] != 0 {
 			break
 		}
 		return appendLOC(dst, rd), nil
-	case 249:
+	case typeTKEY:
 		n := nameLen(rd)
 		dst = appendName(dst, rd[:n])
 		dst = append(dst, ' ')
@@ -1199,7 +1199,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 			dst = appendBase64(dst, rd[2:2+ol], wordWidth, lineBreak)
 		}
 		return dst, nil
-	case 66:
+	case typeDSYNC:
 		cov := be16(rd)
 		if r.knownType(cov) && cov != 0 {
 			dst = r.appendType(dst, cov)
@@ -1216,7 +1216,7 @@ func (r *renderer) rdata(dst []byte, rec *record) ([]byte, error) {
 		dst = append(dst, ' ')
 		dst = appendUint(dst, uint64(be16(rd[3:])), " ")
 		return appendName(dst, rd[5:]), nil
-	case 30:
+	case typeNXT:
 		n := nameLen(rd)
 		dst = appendName(dst, rd[:n])
 		for i, c := range rd[n:] {
