@@ -17,6 +17,7 @@ import (
 
 	"github.com/dnstapkit/dnstapkit/internal/baseimage"
 	"github.com/dnstapkit/dnstapkit/internal/docker"
+	"github.com/dnstapkit/dnstapkit/internal/tail"
 )
 
 // BuildOptions says what Build builds. The zero value of a field means its default.
@@ -211,9 +212,9 @@ func ensureBuilder(ctx context.Context, v Version, d baseimage.Distro, progress 
 	if err := os.WriteFile(filepath.Join(tmp, "Dockerfile"), []byte(dockerfile), 0o644); err != nil {
 		return b, err
 	}
-	var tail tailBuffer
-	if err := docker.Run(ctx, &tail, "build", "-t", b.ref, tmp); err != nil {
-		return b, fmt.Errorf("builder image %s: %w\n%s", b.ref, err, tail.String())
+	var out tail.Buffer
+	if err := docker.Run(ctx, &out, "build", "-t", b.ref, tmp); err != nil {
+		return b, fmt.Errorf("builder image %s: %w\n%s", b.ref, err, out.String())
 	}
 	return b, nil
 }
@@ -427,16 +428,3 @@ func copyFile(from, to string) error {
 	}
 	return out.Close()
 }
-
-// tailBuffer keeps the last 4 KiB written to it.
-type tailBuffer struct{ b []byte }
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if len(t.b) > 4096 {
-		t.b = t.b[len(t.b)-4096:]
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string { return string(t.b) }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dnstapkit/dnstapkit/internal/baseimage"
 	"github.com/dnstapkit/dnstapkit/internal/docker"
+	"github.com/dnstapkit/dnstapkit/internal/tail"
 )
 
 // ErrChecksum is returned (wrapped) when a tarball's SHA-256 is not the table's.
@@ -270,7 +271,7 @@ mkdir -p /out && cd /out
 apt-get source --download-only bind9=$(apt-cache showsrc bind9 | sed -n 's/^Version: //p' | grep -F ':` + v.Release + `-' | head -n1)
 ls -l /out`
 	defer func() { _ = docker.Run(context.WithoutCancel(ctx), nil, "rm", "-f", name) }()
-	var out tailBuffer
+	var out tail.Buffer
 	if err := docker.Run(ctx, &out, "run", "--name", name, ref, "sh", "-c", script); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, out.String())
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -328,7 +329,7 @@ func TestSizeRotationRetentionCompression(t *testing.T) {
 
 func TestStdout(t *testing.T) {
 	sock, ln := unixListener(t)
-	var out lockedBuf
+	var out testenv.SyncBuffer
 	r := start(t, Config{Output: "-", Stream: &out}, ln)
 	if err := send("unix", sock, false, 4, 300); err != nil {
 		t.Fatal(err)
@@ -342,18 +343,6 @@ func TestStdout(t *testing.T) {
 	}
 	checkFrames(t, frames, map[int]int{4: 300})
 }
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuf) Bytes() []byte { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Bytes() }
 
 func TestMetrics(t *testing.T) {
 	sock, ln := unixListener(t)

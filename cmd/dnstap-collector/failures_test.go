@@ -21,13 +21,13 @@ import (
 // proc is the collector binary running as a process.
 type proc struct {
 	cmd    *exec.Cmd
-	logs   *syncBuf
+	logs   *testenv.SyncBuffer
 	exited chan error
 }
 
 func startProc(t *testing.T, stdout io.Writer, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(binary(t), args...), logs: &syncBuf{}, exited: make(chan error, 1)}
+	p := &proc{cmd: exec.Command(binary(t), args...), logs: &testenv.SyncBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Stdout, p.cmd.Stderr = stdout, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -62,14 +62,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
@@ -152,7 +144,7 @@ func TestSIGTERMWhileReplaying(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	var notes syncBuf
+	var notes testenv.SyncBuffer
 	go func() {
 		buf := make([]byte, 4096)
 		for {
@@ -167,7 +159,7 @@ func TestSIGTERMWhileReplaying(t *testing.T) {
 	sock, outDir := filepath.Join(work, "s"), filepath.Join(work, "out")
 	cmd := exec.Command(bin, "-u", sock, "-w", filepath.Join(outDir, "cap-%Y%m%d-%H%M%S.fstrm"), "--gmtime", "-s", "1", "--drain-timeout", "60s")
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notifySock)
-	var logs syncBuf
+	var logs testenv.SyncBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -254,7 +246,7 @@ func TestSocketActivation(t *testing.T) {
 	// LISTEN_PID must be the collector's pid: the shell exports its own and execs.
 	cmd := exec.Command("sh", "-c", `export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@"`, bin, "-w", filepath.Join(outDir, "a.fstrm"), "--metrics", "127.0.0.1:0")
 	cmd.ExtraFiles = []*os.File{lf}
-	var logs syncBuf
+	var logs testenv.SyncBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -297,7 +289,7 @@ func TestSocketActivation(t *testing.T) {
 	}
 
 	// Asked for activation without sockets: a clear error and exit 1.
-	var out syncBuf
+	var out testenv.SyncBuffer
 	bad := exec.Command(bin, "--systemd-socket", "-w", filepath.Join(outDir, "b.fstrm"))
 	bad.Stderr = &out
 	err = bad.Run()

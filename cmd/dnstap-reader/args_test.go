@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
 	"github.com/dnstapkit/dnstapkit/reader/readertest"
 )
 
@@ -194,7 +195,7 @@ func TestFollowStdin(t *testing.T) {
 	saved := os.Stdin
 	os.Stdin = pr
 	defer func() { os.Stdin = saved; pr.Close() }()
-	var out, errb syncBuffer
+	var out, errb testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(context.Background(), []string{"-f", "-"}, &out, &errb) }()
 	half := len(capture) / 2
@@ -225,7 +226,7 @@ func TestFollowSaysWhatItWaitsFor(t *testing.T) {
 	dir := t.TempDir()
 	for _, path := range []string{filepath.Join(dir, "later.fstrm"), dir} {
 		ctx, cancel := context.WithCancel(context.Background())
-		var out, errb syncBuffer
+		var out, errb testenv.SyncBuffer
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, []string{"-f", path}, &out, &errb) }()
 		deadline := time.Now().Add(30 * time.Second)

@@ -53,7 +53,7 @@ func batches(t *testing.T, dir string, n, per int) ([]string, []string) {
 }
 
 // waitSocket waits for a receiver's socket to appear; the deadline only bounds a hang.
-func waitSocket(t *testing.T, sock string, log *syncBuffer) {
+func waitSocket(t *testing.T, sock string, log *testenv.SyncBuffer) {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(sock); err == nil {
@@ -75,7 +75,7 @@ func replay(t *testing.T, bin, sock, file string) {
 
 // followRun runs dnstap-reader -f path in the background.
 type followRun struct {
-	out, errb syncBuffer
+	out, errb testenv.SyncBuffer
 	cancel    context.CancelFunc
 	done      chan error
 }
@@ -157,7 +157,7 @@ func TestFollowCollector(t *testing.T) {
 			}
 			r := startFollowCLI(t, dir)
 			sock := filepath.Join(work, "dnstap.sock")
-			var log syncBuffer
+			var log testenv.SyncBuffer
 			cmd := exec.Command(collector, append([]string{"-u", sock, "-w", filepath.Join(dir, "cap.fstrm"), "-s", "1"}, mode...)...)
 			cmd.Stdout, cmd.Stderr = &log, &log
 			if err := cmd.Start(); err != nil {
@@ -219,7 +219,7 @@ func TestFollowFstrmCapture(t *testing.T) {
 			}
 			path := filepath.Join(dir, "dnstap.fstrm")
 			sock := filepath.Join(work, "dnstap.sock")
-			var log syncBuffer
+			var log testenv.SyncBuffer
 			cmd := exec.Command(capBin, "-t", "protobuf:dnstap.Dnstap", "-u", sock, "-w", path, "-s", "1", "--gmtime")
 			cmd.Stdout, cmd.Stderr = &log, &log
 			if err := cmd.Start(); err != nil {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -250,23 +249,6 @@ func TestBadInputs(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestFollowRotation writes a file as dnstap-collector does (NAME.part, renamed to NAME when
 // complete, then the next NAME.part) while dnstap-reader -f follows the directory.
 func TestFollowRotation(t *testing.T) {
@@ -278,7 +260,7 @@ func TestFollowRotation(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"-f", dir}, &out, &errb) }()
 
@@ -391,7 +373,7 @@ func TestFollowPlainFile(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb testenv.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"--follow", path}, &out, &errb) }()
 	wait := func(what string, cond func() bool) {

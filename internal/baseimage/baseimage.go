@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dnstapkit/dnstapkit/internal/docker"
+	"github.com/dnstapkit/dnstapkit/internal/tail"
 )
 
 // Repository is the local image repository of the base images.
@@ -153,10 +154,10 @@ func debootstrapImport(ctx context.Context, d Distro, m Mirrors, ref, key string
 	fmt.Fprintf(o.log, "base image %s: debootstrap %s\n", d, strings.Join(args, " "))
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, "debootstrap", args...)
-	var tail tailWriter
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(o.log, &tail), io.MultiWriter(o.log, &tail)
+	var last tail.Buffer
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(o.log, &last), io.MultiWriter(o.log, &last)
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("base image %s: debootstrap: %w: %s", d, err, tail.last())
+		return fmt.Errorf("base image %s: debootstrap: %w: %s", d, err, last.LastLine())
 	}
 	if err := configureRoot(dir, d, m); err != nil {
 		return fmt.Errorf("base image %s: %w", d, err)
@@ -279,23 +280,4 @@ func keyring(d Distro) string {
 		}
 	}
 	return ""
-}
-
-// tailWriter keeps the last few KiB written to it, for error messages.
-type tailWriter struct{ b []byte }
-
-func (t *tailWriter) Write(p []byte) (int, error) {
-	t.b = append(t.b, p...)
-	if len(t.b) > 4096 {
-		t.b = t.b[len(t.b)-4096:]
-	}
-	return len(p), nil
-}
-
-func (t *tailWriter) last() string {
-	s := strings.TrimSpace(string(t.b))
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return s
 }
