@@ -625,3 +625,18 @@ func regexValidate(re []byte) int {
 	}
 	return sub
 }
+
+func init() {
+	onWire(wireSVCB, typeSVCB, typeHTTPS)
+	onText(textSVCB, typeSVCB, typeHTTPS)
+}
+
+// wireSVCB checks SVCB HTTPS.
+func wireSVCB(r *rdr, t, class uint16) error {
+	return r.svcb()
+}
+
+// textSVCB renders SVCB HTTPS.
+func textSVCB(r *renderer, dst, rd []byte, t, class uint16) ([]byte, error) {
+	return appendSVCB(dst, rd), nil
+}
