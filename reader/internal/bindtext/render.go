@@ -437,7 +437,7 @@ func (r *renderer) optSection() {
 			case Format920:
 				r.yamlOption920(code, rd[4:4+n])
 			default:
-				r.yamlOption(code, rd[4:4+n])
+				r.option(code, rd[4:4+n])
 			}
 			rd = rd[4+n:]
 		}
@@ -451,7 +451,7 @@ func (r *renderer) optSection() {
 		case Format920:
 			r.textOption920(code, rd[4:4+n])
 		default:
-			r.textOption(code, rd[4:4+n])
+			r.option(code, rd[4:4+n])
 		}
 		rd = rd[4+n:]
 	}
@@ -534,22 +534,38 @@ func (r *renderer) llq(d []byte) {
 	r.dst = strconv.AppendUint(r.dst, uint64(be32(d[14:])), 10)
 }
 
-func (r *renderer) textOption(code uint16, d []byte) {
+// optionNames918 are 9.18's EDNS option names: "; NAME:" in text, "NAME:" in YAML (which
+// spells TCP-KEEPALIVE with a dash); others are "OPT=<code>:".
+var optionNames918 = [...]string{optLLQ: "LLQ", optNSID: "NSID", optECS: "CLIENT-SUBNET",
+	optExpire: "EXPIRE", optCookie: "COOKIE", optKeepalive: "TCP KEEPALIVE", optPad: "PAD",
+	optKeyTag: "KEY-TAG", optEDE: "EDE", optClientTag: "CLIENT-TAG", optServerTag: "SERVER-TAG"}
+
+// option renders one EDNS option as 9.18's dns_message_pseudosectiontotext does, or with
+// r.yaml its dns_message_pseudosectiontoyaml (the caller resets the indent after each).
+func (r *renderer) option(code uint16, d []byte) {
 	r.ind()
+	if !r.yaml {
+		r.dst = append(r.dst, "; "...)
+	}
+	switch {
+	case r.yaml && code == optKeepalive:
+		r.dst = append(r.dst, "TCP-KEEPALIVE:"...)
+	case int(code) < len(optionNames918) && optionNames918[code] != "":
+		r.dst = append(append(r.dst, optionNames918[code]...), ':')
+	default:
+		r.dst = append(r.dst, "OPT="...)
+		r.dst = strconv.AppendUint(r.dst, uint64(code), 10)
+		r.dst = append(r.dst, ':')
+	}
+	text := false // the data after the EDE code is text (shown as such when valid UTF-8)
 	switch code {
-	case optLLQ: // LLQ
-		r.dst = append(r.dst, "; LLQ:"...)
+	case optLLQ:
 		if len(d) == 18 {
 			r.llq(d)
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	case optNSID:
-		r.dst = append(r.dst, "; NSID:"...)
-	case optCookie:
-		r.dst = append(r.dst, "; COOKIE:"...)
 	case optECS:
-		r.dst = append(r.dst, "; CLIENT-SUBNET:"...)
 		save := len(r.dst)
 		var ok bool
 		if r.dst, ok = appendECS(r.dst, d); ok {
@@ -557,19 +573,24 @@ func (r *renderer) textOption(code uint16, d []byte) {
 			return
 		}
 		r.dst = r.dst[:save]
+		if r.yaml {
+			r.dst = append(r.dst, '\n')
+		}
 	case optExpire:
-		r.dst = append(r.dst, "; EXPIRE:"...)
 		if len(d) == 4 {
 			secs := be32(d)
+			num := strconv.AppendUint(make([]byte, 0, 11), uint64(secs), 10)
+			if r.yaml && len(num) > 9 { // BIND's YAML formats " %u" into 11 bytes: 9 digits show
+				num = num[:9]
+			}
 			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(secs), 10)
+			r.dst = append(r.dst, num...)
 			r.dst = append(r.dst, " ("...)
 			r.dst = appendTTLText(r.dst, secs)
 			r.dst = append(r.dst, ")\n"...)
 			return
 		}
 	case optKeepalive:
-		r.dst = append(r.dst, "; TCP KEEPALIVE:"...)
 		if len(d) == 2 {
 			ds := be16(d)
 			r.dst = append(r.dst, ' ')
@@ -580,16 +601,16 @@ func (r *renderer) textOption(code uint16, d []byte) {
 			return
 		}
 	case optPad:
-		r.dst = append(r.dst, "; PAD:"...)
-		if len(d) > 0 {
-			r.dst = append(r.dst, " ("...)
-			r.dst = strconv.AppendUint(r.dst, uint64(len(d)), 10)
-			r.dst = append(r.dst, " bytes)"...)
+		if !r.yaml {
+			if len(d) > 0 {
+				r.dst = append(r.dst, " ("...)
+				r.dst = strconv.AppendUint(r.dst, uint64(len(d)), 10)
+				r.dst = append(r.dst, " bytes)"...)
+			}
+			r.dst = append(r.dst, '\n')
+			return
 		}
-		r.dst = append(r.dst, '\n')
-		return
 	case optKeyTag:
-		r.dst = append(r.dst, "; KEY-TAG:"...)
 		if len(d) > 0 && len(d)%2 == 0 {
 			for i := 0; i < len(d); i += 2 {
 				if i > 0 {
@@ -602,7 +623,11 @@ func (r *renderer) textOption(code uint16, d []byte) {
 			return
 		}
 	case optEDE:
-		r.dst = append(r.dst, "; EDE:"...)
+		if r.yaml {
+			d, text = r.yamlEDE(d)
+			break
+		}
+		text = true
 		if len(d) >= 2 {
 			ede := be16(d)
 			r.dst = append(r.dst, ' ')
@@ -629,126 +654,14 @@ func (r *renderer) textOption(code uint16, d []byte) {
 			return
 		}
 	case optClientTag, optServerTag:
-		if code == optClientTag {
-			r.dst = append(r.dst, "; CLIENT-TAG:"...)
-		} else {
-			r.dst = append(r.dst, "; SERVER-TAG:"...)
-		}
 		if len(d) == 2 {
 			r.dst = append(r.dst, ' ')
 			r.dst = strconv.AppendUint(r.dst, uint64(be16(d)), 10)
 			r.dst = append(r.dst, '\n')
 			return
 		}
-	default:
-		r.dst = append(r.dst, "; OPT="...)
-		r.dst = strconv.AppendUint(r.dst, uint64(code), 10)
-		r.dst = append(r.dst, ':')
 	}
-	r.optionData(code, d, code == optEDE, false)
-}
-
-// yamlOption renders one option in dns_message_pseudosectiontoyaml.
-func (r *renderer) yamlOption(code uint16, d []byte) {
-	extra := false
-	switch code {
-	case optLLQ:
-		r.ind()
-		r.dst = append(r.dst, "LLQ:"...)
-		if len(d) == 18 {
-			r.llq(d)
-			r.dst = append(r.dst, '\n')
-			return
-		}
-	case optNSID:
-		r.ind()
-		r.dst = append(r.dst, "NSID:"...)
-	case optCookie:
-		r.ind()
-		r.dst = append(r.dst, "COOKIE:"...)
-	case optECS:
-		r.ind()
-		r.dst = append(r.dst, "CLIENT-SUBNET:"...)
-		save := len(r.dst)
-		var ok bool
-		if r.dst, ok = appendECS(r.dst, d); ok {
-			r.dst = append(r.dst, '\n')
-			return
-		}
-		r.dst = r.dst[:save]
-		r.dst = append(r.dst, '\n')
-	case optExpire:
-		r.ind()
-		r.dst = append(r.dst, "EXPIRE:"...)
-		if len(d) == 4 {
-			secs := be32(d)
-			// BIND formats " %u" into an 11-byte buffer here: at most 9 digits show.
-			var b [11]byte
-			num := strconv.AppendUint(b[:0], uint64(secs), 10)
-			if len(num) > 9 {
-				num = num[:9]
-			}
-			r.dst = append(r.dst, ' ')
-			r.dst = append(r.dst, num...)
-			r.dst = append(r.dst, " ("...)
-			r.dst = appendTTLText(r.dst, secs)
-			r.dst = append(r.dst, ")\n"...)
-			return
-		}
-	case optKeepalive:
-		if len(d) == 2 {
-			ds := be16(d)
-			r.ind()
-			r.dst = append(r.dst, "TCP-KEEPALIVE: "...)
-			r.dst = strconv.AppendUint(r.dst, uint64(ds/10), 10)
-			r.dst = append(r.dst, '.')
-			r.dst = strconv.AppendUint(r.dst, uint64(ds%10), 10)
-			r.dst = append(r.dst, " secs\n"...)
-			return
-		}
-		r.ind()
-		r.dst = append(r.dst, "TCP-KEEPALIVE:"...)
-	case optPad:
-		r.ind()
-		r.dst = append(r.dst, "PAD:"...)
-	case optKeyTag:
-		r.ind()
-		r.dst = append(r.dst, "KEY-TAG:"...)
-		if len(d) > 0 && len(d)%2 == 0 {
-			for i := 0; i < len(d); i += 2 {
-				if i > 0 {
-					r.dst = append(r.dst, ',')
-				}
-				r.dst = append(r.dst, ' ')
-				r.dst = strconv.AppendUint(r.dst, uint64(be16(d[i:])), 10)
-			}
-			r.dst = append(r.dst, '\n')
-			return
-		}
-	case optEDE:
-		r.ind()
-		r.dst = append(r.dst, "EDE:"...)
-		d, extra = r.yamlEDE(d)
-	case optClientTag, optServerTag:
-		r.ind()
-		if code == optClientTag {
-			r.dst = append(r.dst, "CLIENT-TAG:"...)
-		} else {
-			r.dst = append(r.dst, "SERVER-TAG:"...)
-		}
-		if len(d) == 2 {
-			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(be16(d)), 10)
-			r.dst = append(r.dst, '\n')
-			return
-		}
-	default:
-		r.ind()
-		r.dst = append(r.dst, "OPT="...)
-		r.dst = strconv.AppendUint(r.dst, uint64(code), 10)
-		r.dst = append(r.dst, ':')
-	}
-	r.optionData(code, d, extra, false)
+	r.optionData(code, d, text, false)
 }
 
 // optionData writes how an option's rendering ends in 9.18 and 9.20, text and YAML alike:
