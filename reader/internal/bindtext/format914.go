@@ -43,23 +43,14 @@ func (r *renderer) textOption914(code uint16, d []byte) {
 		r.dst = append(r.dst, "; EXPIRE"...)
 	case optKeepalive:
 		if len(d) == 2 {
-			ds := be16(d)
-			r.dst = append(r.dst, "; TCP KEEPALIVE: "...)
-			r.dst = strconv.AppendUint(r.dst, uint64(ds/10), 10)
-			r.dst = append(r.dst, '.')
-			r.dst = strconv.AppendUint(r.dst, uint64(ds%10), 10)
-			r.dst = append(r.dst, " secs\n"...)
+			r.dst = append(r.dst, "; TCP KEEPALIVE:"...)
+			r.optKeepalive(d)
 			return
 		}
 		r.dst = append(r.dst, "; TCP KEEPALIVE"...)
 	case optPad:
 		r.dst = append(r.dst, "; PAD"...)
-		if len(d) > 0 {
-			r.dst = append(r.dst, " ("...)
-			r.dst = strconv.AppendUint(r.dst, uint64(len(d)), 10)
-			r.dst = append(r.dst, " bytes)"...)
-		}
-		r.dst = append(r.dst, '\n')
+		r.optPadText(d)
 		return
 	case optKeyTag:
 		r.dst = append(r.dst, "; KEY-TAG"...)

@@ -72,17 +72,11 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 			return
 		}
 	case optKeepalive:
-		if len(d) == 2 {
-			r.keepalive920(d)
+		if r.optKeepalive(d) {
 			return
 		}
 	case optPad:
-		if len(d) > 0 {
-			r.dst = append(r.dst, " ("...)
-			r.dst = strconv.AppendUint(r.dst, uint64(len(d)), 10)
-			r.dst = append(r.dst, " bytes)"...)
-		}
-		r.dst = append(r.dst, '\n')
+		r.optPadText(d)
 		return
 	case optChain, optReportChannel:
 		if len(d) > 0 && r.nameopt920(d, false) {
@@ -91,44 +85,16 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 		}
 		r.dst = append(r.dst, '\n')
 	case optKeyTag:
-		if len(d) > 0 && len(d)%2 == 0 {
-			for i := 0; i < len(d); i += 2 {
-				if i > 0 {
-					r.dst = append(r.dst, ',')
-				}
-				r.dst = append(r.dst, ' ')
-				r.dst = strconv.AppendUint(r.dst, uint64(be16(d[i:])), 10)
-			}
-			r.dst = append(r.dst, '\n')
+		if r.optKeyTags(d) {
 			return
 		}
 	case optEDE:
-		if len(d) >= 2 {
-			ede := be16(d)
-			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(ede), 10)
-			if int(ede) < len(edeNames) {
-				r.dst = append(r.dst, " ("...)
-				r.dst = append(r.dst, edeNames[ede]...)
-				r.dst = append(r.dst, ')')
-			}
-			d = d[2:]
-			if len(d) != 0 {
-				r.dst = append(r.dst, ':')
-			}
-		} else if len(d) == 1 {
-			r.dst = append(r.dst, ' ')
-			r.dst = appendHexByte(r.dst, d[0])
-			r.dst = append(r.dst, " (\""...)
-			r.dst = append(r.dst, printOrDot(d[0]))
-			r.dst = append(r.dst, "\")\n"...)
+		var done bool
+		if d, done = r.optEDEText(d); done {
 			return
 		}
 	case optClientTag, optServerTag:
-		if len(d) == 2 {
-			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(be16(d)), 10)
-			r.dst = append(r.dst, '\n')
+		if r.optNumber(d) {
 			return
 		}
 	}
@@ -172,8 +138,7 @@ func (r *renderer) yamlOption920(code uint16, d []byte) {
 			return
 		}
 	case optKeepalive:
-		if len(d) == 2 {
-			r.keepalive920(d)
+		if r.optKeepalive(d) {
 			return
 		}
 	case optChain, optReportChannel:
@@ -196,10 +161,7 @@ func (r *renderer) yamlOption920(code uint16, d []byte) {
 	case optEDE:
 		d, extra = r.yamlEDE(d)
 	case optClientTag, optServerTag:
-		if len(d) == 2 {
-			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(be16(d)), 10)
-			r.dst = append(r.dst, '\n')
+		if r.optNumber(d) {
 			return
 		}
 	case optCookie:
@@ -259,15 +221,6 @@ func (r *renderer) lease920(key string, secs uint32) {
 	r.dst = append(r.dst, " # "...)
 	r.dst = appendTTLText(r.dst, secs)
 	r.dst = append(r.dst, '\n')
-}
-
-func (r *renderer) keepalive920(d []byte) {
-	ds := be16(d)
-	r.dst = append(r.dst, ' ')
-	r.dst = strconv.AppendUint(r.dst, uint64(ds/10), 10)
-	r.dst = append(r.dst, '.')
-	r.dst = strconv.AppendUint(r.dst, uint64(ds%10), 10)
-	r.dst = append(r.dst, " secs\n"...)
 }
 
 // nameopt920 is render_nameopt: when d is exactly one uncompressed domain name it writes

@@ -426,33 +426,22 @@ func (r *renderer) optSection() {
 		r.dst = append(r.dst, '\n')
 	}
 	rd := m.buf[m.opt.rd : m.opt.rd+m.opt.rdlen]
-	if r.yaml {
-		optIndent := r.indent
-		for len(rd) >= 4 {
-			r.indent = optIndent
-			code, n := be16(rd), int(be16(rd[2:]))
-			switch r.f {
-			case Format914:
-				r.yamlOption914(code, rd[4:4+n])
-			case Format920:
-				r.yamlOption920(code, rd[4:4+n])
-			default:
-				r.option(code, rd[4:4+n])
-			}
-			rd = rd[4+n:]
-		}
-		return
+	option := r.option // 9.18, text and YAML
+	switch {
+	case r.f == Format914 && r.yaml:
+		option = r.yamlOption914
+	case r.f == Format914:
+		option = r.textOption914
+	case r.f == Format920 && r.yaml:
+		option = r.yamlOption920
+	case r.f == Format920:
+		option = r.textOption920
 	}
+	optIndent := r.indent
 	for len(rd) >= 4 {
+		r.indent = optIndent // a YAML option may nest its keys deeper
 		code, n := be16(rd), int(be16(rd[2:]))
-		switch r.f {
-		case Format914:
-			r.textOption914(code, rd[4:4+n])
-		case Format920:
-			r.textOption920(code, rd[4:4+n])
-		default:
-			r.option(code, rd[4:4+n])
-		}
+		option(code, rd[4:4+n])
 		rd = rd[4+n:]
 	}
 }
@@ -591,35 +580,16 @@ func (r *renderer) option(code uint16, d []byte) {
 			return
 		}
 	case optKeepalive:
-		if len(d) == 2 {
-			ds := be16(d)
-			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(ds/10), 10)
-			r.dst = append(r.dst, '.')
-			r.dst = strconv.AppendUint(r.dst, uint64(ds%10), 10)
-			r.dst = append(r.dst, " secs\n"...)
+		if r.optKeepalive(d) {
 			return
 		}
 	case optPad:
 		if !r.yaml {
-			if len(d) > 0 {
-				r.dst = append(r.dst, " ("...)
-				r.dst = strconv.AppendUint(r.dst, uint64(len(d)), 10)
-				r.dst = append(r.dst, " bytes)"...)
-			}
-			r.dst = append(r.dst, '\n')
+			r.optPadText(d)
 			return
 		}
 	case optKeyTag:
-		if len(d) > 0 && len(d)%2 == 0 {
-			for i := 0; i < len(d); i += 2 {
-				if i > 0 {
-					r.dst = append(r.dst, ',')
-				}
-				r.dst = append(r.dst, ' ')
-				r.dst = strconv.AppendUint(r.dst, uint64(be16(d[i:])), 10)
-			}
-			r.dst = append(r.dst, '\n')
+		if r.optKeyTags(d) {
 			return
 		}
 	case optEDE:
@@ -628,40 +598,99 @@ func (r *renderer) option(code uint16, d []byte) {
 			break
 		}
 		text = true
-		if len(d) >= 2 {
-			ede := be16(d)
-			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(ede), 10)
-			if int(ede) < len(edeNames) {
-				r.dst = append(r.dst, " ("...)
-				r.dst = append(r.dst, edeNames[ede]...)
-				r.dst = append(r.dst, ')')
-			}
-			d = d[2:]
-			if len(d) != 0 {
-				r.dst = append(r.dst, ':')
-			}
-		} else if len(d) == 1 {
-			r.dst = append(r.dst, ' ')
-			r.dst = appendHexByte(r.dst, d[0])
-			r.dst = append(r.dst, " (\""...)
-			if isPrint(d[0]) {
-				r.dst = append(r.dst, d[0])
-			} else {
-				r.dst = append(r.dst, '.')
-			}
-			r.dst = append(r.dst, "\")\n"...)
+		var done bool
+		if d, done = r.optEDEText(d); done {
 			return
 		}
 	case optClientTag, optServerTag:
-		if len(d) == 2 {
-			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(be16(d)), 10)
-			r.dst = append(r.dst, '\n')
+		if r.optNumber(d) {
 			return
 		}
 	}
 	r.optionData(code, d, text, false)
+}
+
+// The pieces of the option renderings that the formats share. Each writes the rest of the
+// option's line, newline included, and reports whether the data had the length it takes
+// (when false it wrote nothing, and the option's data is shown as bytes).
+
+// optNumber is CLIENT-TAG and SERVER-TAG: " <n>".
+func (r *renderer) optNumber(d []byte) bool {
+	if len(d) != 2 {
+		return false
+	}
+	r.dst = append(r.dst, ' ')
+	r.dst = strconv.AppendUint(r.dst, uint64(be16(d)), 10)
+	r.dst = append(r.dst, '\n')
+	return true
+}
+
+// optKeyTags is KEY-TAG as a list: " 1, 2".
+func (r *renderer) optKeyTags(d []byte) bool {
+	if len(d) == 0 || len(d)%2 != 0 {
+		return false
+	}
+	for i := 0; i < len(d); i += 2 {
+		if i > 0 {
+			r.dst = append(r.dst, ',')
+		}
+		r.dst = append(r.dst, ' ')
+		r.dst = strconv.AppendUint(r.dst, uint64(be16(d[i:])), 10)
+	}
+	r.dst = append(r.dst, '\n')
+	return true
+}
+
+// optKeepalive is TCP KEEPALIVE: " 1.5 secs".
+func (r *renderer) optKeepalive(d []byte) bool {
+	if len(d) != 2 {
+		return false
+	}
+	ds := be16(d)
+	r.dst = append(r.dst, ' ')
+	r.dst = strconv.AppendUint(r.dst, uint64(ds/10), 10)
+	r.dst = append(r.dst, '.')
+	r.dst = strconv.AppendUint(r.dst, uint64(ds%10), 10)
+	r.dst = append(r.dst, " secs\n"...)
+	return true
+}
+
+// optPadText is PAD in text: " (n bytes)" when it has data; it always applies.
+func (r *renderer) optPadText(d []byte) {
+	if len(d) > 0 {
+		r.dst = append(r.dst, " ("...)
+		r.dst = strconv.AppendUint(r.dst, uint64(len(d)), 10)
+		r.dst = append(r.dst, " bytes)"...)
+	}
+	r.dst = append(r.dst, '\n')
+}
+
+// optEDEText is the start of EDE in text (9.18, 9.20): " <code> (<name>)", and ":" when
+// EXTRA-TEXT follows, which it returns; a one-byte option is written whole (done).
+func (r *renderer) optEDEText(d []byte) (rest []byte, done bool) {
+	switch {
+	case len(d) >= 2:
+		ede := be16(d)
+		r.dst = append(r.dst, ' ')
+		r.dst = strconv.AppendUint(r.dst, uint64(ede), 10)
+		if int(ede) < len(edeNames) {
+			r.dst = append(r.dst, " ("...)
+			r.dst = append(r.dst, edeNames[ede]...)
+			r.dst = append(r.dst, ')')
+		}
+		d = d[2:]
+		if len(d) != 0 {
+			r.dst = append(r.dst, ':')
+		}
+	case len(d) == 1:
+		r.dst = append(r.dst, ' ')
+		r.dst = appendHexByte(r.dst, d[0])
+		r.dst = append(r.dst, " (\""...)
+		r.dst = append(r.dst, printOrDot(d[0]))
+		r.dst = append(r.dst, "\")\n"...)
+		return d, true
+	}
+	return d, false
 }
 
 // optionData writes how an option's rendering ends in 9.18 and 9.20, text and YAML alike:
