@@ -1,31 +1,19 @@
 package collectortest
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
-	"strings"
 
 	tap "github.com/dnstap/golang-dnstap"
 	fs "github.com/farsightsec/golang-framestream"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/dnstapkit/dnstapkit/internal/tapct"
+	"github.com/dnstapkit/dnstapkit/reader/readertest"
 )
 
 // ContentType is dnstap's Frame Streams content type.
 const ContentType = tapct.ContentType
-
-// DNSQuery builds a DNS query for name/A in wire format.
-func DNSQuery(id uint16, name string) []byte {
-	b := binary.BigEndian.AppendUint16(nil, id)
-	b = append(b, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0) // RD, QDCOUNT 1
-	for _, l := range strings.Split(strings.TrimSuffix(name, "."), ".") {
-		b = append(b, byte(len(l)))
-		b = append(b, l...)
-	}
-	return append(b, 0, 0, 1, 0, 1)
-}
 
 // WriteCapture writes a Frame Streams file of n dnstap CLIENT_QUERY messages for
 // q<i>.example.org from 192.0.2.<i%250>, as golang-dnstap encodes them, and returns the frames.
@@ -54,7 +42,7 @@ func WriteCapture(p string, n int) ([][]byte, error) {
 				ResponsePort:    proto.Uint32(53),
 				QueryTimeSec:    proto.Uint64(uint64(1764547200 + i)),
 				QueryTimeNsec:   proto.Uint32(0),
-				QueryMessage:    DNSQuery(uint16(i), fmt.Sprintf("q%d.example.org", i)),
+				QueryMessage:    readertest.Query(uint16(i), fmt.Sprintf("q%d.example.org", i)),
 			},
 		}
 		b, err := proto.Marshal(m)

@@ -15,7 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Query returns a DNS query for name/A in wire format.
+// Query returns a DNS query for name/A in wire format (RD set), as a stub resolver sends it;
+// collectortest's captures use it too.
 func Query(id uint16, name string) []byte {
 	b := binary.BigEndian.AppendUint16(nil, id)
 	b = append(b, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0) // RD, QDCOUNT 1

@@ -62,13 +62,7 @@ func (r *renderer) textOption920(code uint16, d []byte) {
 			return
 		}
 	case optExpire:
-		if len(d) == 4 {
-			secs := be32(d)
-			r.dst = append(r.dst, ' ')
-			r.dst = strconv.AppendUint(r.dst, uint64(secs), 10)
-			r.dst = append(r.dst, " ("...)
-			r.dst = appendTTLText(r.dst, secs)
-			r.dst = append(r.dst, ")\n"...)
+		if r.optExpire(d, 10) {
 			return
 		}
 	case optKeepalive:

@@ -566,17 +566,11 @@ func (r *renderer) option(code uint16, d []byte) {
 			r.dst = append(r.dst, '\n')
 		}
 	case optExpire:
-		if len(d) == 4 {
-			secs := be32(d)
-			num := strconv.AppendUint(make([]byte, 0, 11), uint64(secs), 10)
-			if r.yaml && len(num) > 9 { // BIND's YAML formats " %u" into 11 bytes: 9 digits show
-				num = num[:9]
-			}
-			r.dst = append(r.dst, ' ')
-			r.dst = append(r.dst, num...)
-			r.dst = append(r.dst, " ("...)
-			r.dst = appendTTLText(r.dst, secs)
-			r.dst = append(r.dst, ")\n"...)
+		digits := 10
+		if r.yaml {
+			digits = 9 // BIND's YAML formats " %u" into 11 bytes: 9 digits show
+		}
+		if r.optExpire(d, digits) {
 			return
 		}
 	case optKeepalive:
@@ -652,6 +646,21 @@ func (r *renderer) optKeepalive(d []byte) bool {
 	r.dst = append(r.dst, '.')
 	r.dst = strconv.AppendUint(r.dst, uint64(ds%10), 10)
 	r.dst = append(r.dst, " secs\n"...)
+	return true
+}
+
+// optExpire is EXPIRE: " <secs> (<secs as a TTL>)", the number cut to digits.
+func (r *renderer) optExpire(d []byte, digits int) bool {
+	if len(d) != 4 {
+		return false
+	}
+	secs := be32(d)
+	num := strconv.AppendUint(make([]byte, 0, 10), uint64(secs), 10)
+	r.dst = append(r.dst, ' ')
+	r.dst = append(r.dst, num[:min(len(num), digits)]...)
+	r.dst = append(r.dst, " ("...)
+	r.dst = appendTTLText(r.dst, secs)
+	r.dst = append(r.dst, ")\n"...)
 	return true
 }
 
