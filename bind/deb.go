@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dnstapkit/dnstapkit/packaging"
 	"github.com/goreleaser/nfpm/v2"
-	"github.com/goreleaser/nfpm/v2/deb"
 	"github.com/goreleaser/nfpm/v2/files"
 
 	"github.com/dnstapkit/dnstapkit/internal/baseimage"
@@ -126,24 +126,10 @@ func BuildDeb(o DebOptions) error {
 			},
 		},
 	}
-	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
-		return fmt.Errorf("build deb: %w", err)
-	}
-	part := o.Out + ".part"
-	f, err := os.Create(part)
-	if err != nil {
-		return fmt.Errorf("build deb: %w", err)
-	}
-	if err := deb.Default.Package(nfpm.WithDefaults(info), f); err != nil {
-		f.Close()
-		os.Remove(part)
+	if err := packaging.WriteDeb(info, o.MTime, o.Out); err != nil {
 		return fmt.Errorf("build deb %s: %w", o.Out, err)
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(part)
-		return fmt.Errorf("build deb %s: %w", o.Out, err)
-	}
-	return os.Rename(part, o.Out)
+	return nil
 }
 
 // stagingContents lists every file and symlink under staging/usr/local as nfpm contents.

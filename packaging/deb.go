@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/goreleaser/nfpm/v2"
-	_ "github.com/goreleaser/nfpm/v2/deb" // registers the deb packager
 )
 
 // Spec says which package to build, from what, and where to.
@@ -167,24 +166,15 @@ func BuildDeb(ctx context.Context, s Spec) (string, error) {
 			*p = filepath.Join(root, *p)
 		}
 	}
-	info.MTime = s.Time.UTC()
-	info = nfpm.WithDefaults(info)
-	if err := nfpm.Validate(info); err != nil {
-		return "", fmt.Errorf("build deb %s: %w", s.Name, err)
-	}
-	pkg, err := nfpm.Get("deb")
-	if err != nil {
-		return "", fmt.Errorf("build deb %s: %w", s.Name, err)
-	}
 	if err := os.MkdirAll(s.OutDir, 0o755); err != nil {
 		return "", fmt.Errorf("build deb %s: %w", s.Name, err)
 	}
-	out := filepath.Join(s.OutDir, pkg.ConventionalFileName(info))
-	var b bytes.Buffer
-	if err := pkg.Package(info, &b); err != nil {
+	name, err := debFileName(info)
+	if err != nil {
 		return "", fmt.Errorf("build deb %s: %w", s.Name, err)
 	}
-	if err := writeAtomic(out, b.Bytes()); err != nil {
+	out := filepath.Join(s.OutDir, name)
+	if err := WriteDeb(info, s.Time, out); err != nil {
 		return "", fmt.Errorf("build deb %s: %w", s.Name, err)
 	}
 	return out, nil
