@@ -5,28 +5,22 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
+
+	"github.com/dnstapkit/dnstapkit/internal/bench"
 )
 
-// GolangDnstap is the module of golang-dnstap's command, installed for the comparison.
-const GolangDnstap = "github.com/dnstap/golang-dnstap/dnstap@latest"
-
 // Tools builds dnstap-collector from the module in dir (the repository root) and installs
-// golang-dnstap's dnstap, both into bin.
+// golang-dnstap's dnstap (the pinned bench.Peers one), both into bin.
 func Tools(ctx context.Context, dir, bin string) (collectorBin, dnstapBin string, err error) {
 	collectorBin = filepath.Join(bin, "dnstap-collector")
-	build := exec.CommandContext(ctx, "go", "build", "-o", collectorBin, "./cmd/dnstap-collector")
-	build.Dir = dir
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("build dnstap-collector: %w: %s", err, out)
+	if err := bench.Build(ctx, dir, "dnstap-collector", collectorBin); err != nil {
+		return "", "", err
 	}
-	inst := exec.CommandContext(ctx, "go", "install", GolangDnstap)
-	inst.Env = append(os.Environ(), "GOBIN="+bin)
-	if out, err := inst.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("go install %s: %w: %s", GolangDnstap, err, out)
+	if dnstapBin, err = bench.Install(ctx, "golang-dnstap", bin); err != nil {
+		return "", "", err
 	}
-	return collectorBin, filepath.Join(bin, "dnstap"), nil
+	return collectorBin, dnstapBin, nil
 }
 
 // Main is the whole benchmark as `go tool mage bench:collector` runs it: tools, capture,

@@ -9,19 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	tap "github.com/dnstap/golang-dnstap"
+	"github.com/dnstapkit/dnstapkit/internal/bench"
 	fs "github.com/farsightsec/golang-framestream"
 )
-
-// GolangDnstap is the golang-dnstap command that is installed and timed (the version this
-// module uses as its reference).
-const GolangDnstap = "github.com/dnstap/golang-dnstap/dnstap@v0.4.0"
 
 // Options configures Run.
 type Options struct {
@@ -70,14 +65,13 @@ func Run(ctx context.Context, opt Options) error {
 	fmt.Fprintf(opt.Out, "capture: %d messages (frames of %s repeated), %.1f MiB\n", n, opt.Source, float64(st.Size())/(1<<20))
 
 	reader := filepath.Join(dir, "dnstap-reader")
-	if err := goCmd(ctx, opt.Module, nil, "build", "-o", reader, "./cmd/dnstap-reader"); err != nil {
+	if err := bench.Build(ctx, opt.Module, "dnstap-reader", reader); err != nil {
 		return err
 	}
-	golang := ""
-	if err := goCmd(ctx, opt.Module, []string{"GOBIN=" + dir}, "install", GolangDnstap); err != nil {
+	golang, err := bench.Install(ctx, "golang-dnstap", dir)
+	if err != nil {
 		fmt.Fprintf(opt.Out, "golang-dnstap not timed: %v\n", err)
-	} else {
-		golang = filepath.Join(dir, "dnstap")
+		golang = ""
 	}
 	dnstapRead, _ := exec.LookPath("dnstap-read")
 	ldns, _ := exec.LookPath("dnstap-ldns")
@@ -132,49 +126,14 @@ func Run(ctx context.Context, opt Options) error {
 	return w.Flush()
 }
 
-// Time runs bin args once with its output to /dev/null and measures wall time, user+system
-// CPU time and peak memory. The memory is /usr/bin/time's %M (max RSS of the program
-// itself) when GNU time is installed; wait4's ru_maxrss also counts the forking Go process
-// before exec, so it is only the fallback.
+// Time runs bin args once with its output to /dev/null (TZ=UTC) and measures wall time,
+// user+system CPU time and peak memory (bench.Measure).
 func Time(ctx context.Context, tool, mode, bin string, args []string, msgs int) Result {
 	r := Result{Tool: tool, Mode: mode, Messages: msgs}
-	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	m, err := bench.Measure(ctx, append([]string{bin}, args...), []string{"TZ=UTC"}, io.Discard)
+	r.Wall, r.CPU, r.MaxRSS = m.Wall, m.CPU, m.MaxRSS
 	if err != nil {
-		r.Err = err
-		return r
-	}
-	defer null.Close()
-	var stderr strings.Builder
-	argv := append([]string{bin}, args...)
-	var timeOut string
-	if gnuTime, err := exec.LookPath("/usr/bin/time"); err == nil {
-		f, err := os.CreateTemp("", "bench-time-")
-		if err == nil {
-			timeOut = f.Name()
-			f.Close()
-			defer os.Remove(timeOut)
-			argv = append([]string{gnuTime, "-f", "%M", "-o", timeOut}, argv...)
-		}
-	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Stdout, cmd.Stderr = null, &stderr
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	start := time.Now()
-	err = cmd.Run()
-	r.Wall = time.Since(start)
-	if err != nil {
-		r.Err = fmt.Errorf("%s %s: %w: %s", bin, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-		return r
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.MaxRSS = ru.Maxrss * 1024
-		r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	if timeOut != "" {
-		b, err := os.ReadFile(timeOut)
-		if kib, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && perr == nil {
-			r.MaxRSS = kib * 1024
-		}
+		r.Err = fmt.Errorf("%s %s: %w", bin, strings.Join(args, " "), err)
 	}
 	return r
 }
@@ -235,14 +194,4 @@ func MakeCapture(path, src string, n int) (int, error) {
 		return 0, fmt.Errorf("make capture: write %s: %w", path, err)
 	}
 	return written, out.Close()
-}
-
-func goCmd(ctx context.Context, dir string, env []string, args ...string) error {
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
-	}
-	return nil
 }

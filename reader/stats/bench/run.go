@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/dnstapkit/dnstapkit/internal/bench"
 )
 
 //go:embed seed.py
@@ -81,10 +82,8 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 		frames = append(frames, f...)
 	}
 	bin := filepath.Join(o.Dir, "dnstap-reader")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/dnstap-reader")
-	build.Dir = o.Module
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("bench: build dnstap-reader: %w\n%s", err, out)
+	if err := bench.Build(ctx, o.Module, "dnstap-reader", bin); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	seed := filepath.Join(o.Dir, "seed.py")
 	if err := os.WriteFile(seed, seedScript, 0o755); err != nil {
@@ -147,38 +146,15 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	return results, nil
 }
 
-// measure runs cmd in bash (pipefail) under GNU time and returns its wall and CPU time and
-// peak memory. GNU time, a small C program, forks the command: the rusage of a child forked
-// by this Go process would count the Go process's own memory before exec.
+// measure runs cmd in bash (pipefail) once (bench.Measure) and returns its wall and CPU
+// time, peak memory and output.
 func measure(ctx context.Context, cmd string) (Result, string, error) {
-	tf, err := os.CreateTemp("", "bench-time-")
+	var out bytes.Buffer
+	m, err := bench.Measure(ctx, []string{"bash", "-o", "pipefail", "-c", cmd}, nil, &out)
 	if err != nil {
 		return Result{}, "", err
 	}
-	tf.Close()
-	defer os.Remove(tf.Name())
-	c := exec.CommandContext(ctx, "/usr/bin/time", "-f", "%e %U %S %M", "-o", tf.Name(), "bash", "-o", "pipefail", "-c", cmd)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	if err := c.Run(); err != nil {
-		return Result{}, "", fmt.Errorf("%w: %s", err, errb.String())
-	}
-	b, err := os.ReadFile(tf.Name())
-	if err != nil {
-		return Result{}, "", err
-	}
-	var r Result
-	var user, sys float64
-	var rssKiB int64
-	// The last line: GNU time writes "Command exited ..." lines before it on failure.
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if _, err := fmt.Sscanf(lines[len(lines)-1], "%f %f %f %d", &r.Seconds, &user, &sys, &rssKiB); err != nil {
-		return Result{}, "", fmt.Errorf("parse GNU time output %q: %w", b, err)
-	}
-	r.CPUSeconds = user + sys
-	// For a waited-for child Linux reports the largest of it and its reaped children.
-	r.MaxRSSMiB = float64(rssKiB) / 1024
-	return r, out.String(), nil
+	return Result{Seconds: m.Wall.Seconds(), CPUSeconds: m.CPU.Seconds(), MaxRSSMiB: float64(m.MaxRSS) / (1 << 20)}, out.String(), nil
 }
 
 func checkJSON(out string, n int) error {
