@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -19,6 +20,7 @@ import (
 	fs "github.com/farsightsec/golang-framestream"
 
 	"github.com/dnstapkit/dnstapkit/collector/collectortest"
+	"github.com/dnstapkit/dnstapkit/internal/bench"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
@@ -43,10 +45,7 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "dnstap-collector")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out))
-		}
+		buildErr = bench.Build(context.Background(), "../..", "dnstap-collector", binPath)
 	})
 	if buildErr != nil {
 		t.Fatalf("go build: %v", buildErr)

@@ -12,22 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dnstapkit/dnstapkit/internal/bench"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 	"github.com/dnstapkit/dnstapkit/reader/readertest"
 )
 
 // collectorBinary builds cmd/dnstap-collector once for the tests of this package.
 var collectorBinary = sync.OnceValues(func() (string, error) {
-	goBin, err := exec.LookPath("go") // go test puts its own GOROOT/bin first in PATH
-	if err != nil {
-		return "", err
-	}
 	bin := filepath.Join(testTmp, "dnstap-collector")
-	out, err := exec.Command(goBin, "build", "-o", bin, "github.com/dnstapkit/dnstapkit/cmd/dnstap-collector").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build dnstap-collector: %v\n%s", err, out)
-	}
-	return bin, nil
+	return bin, bench.Build(context.Background(), "../..", "dnstap-collector", bin)
 })
 
 // batches writes n capture files of per messages each, with names that say their batch,

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dnstapkit/dnstapkit/internal/bench"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
@@ -25,9 +25,8 @@ func TestRunSmall(t *testing.T) {
 	}
 	work := t.TempDir()
 	bin := filepath.Join(work, "dnstap-collector")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/dnstap-collector")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v: %s", err, out)
+	if err := bench.Build(context.Background(), "../..", "dnstap-collector", bin); err != nil {
+		t.Fatal(err)
 	}
 	var report bytes.Buffer
 	results, err := Run(context.Background(), Options{Frames: 50000, Rounds: 1, Collector: bin, Work: work, Record: time.Second, Out: &report})
