@@ -7,7 +7,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/dnstapkit/dnstapkit/collector/bench"
+	"github.com/dnstapkit/dnstapkit/internal/bench/collectorbench"
 )
 
 // Collector replays >= 1,000,000 real dnstap frames (from named under dnsperf) with fstrm_replay
@@ -16,5 +16,5 @@ import (
 func (Bench) Collector(ctx context.Context) error {
 	frames, _ := strconv.Atoi(os.Getenv("BENCH_FRAMES"))
 	rounds, _ := strconv.Atoi(os.Getenv("BENCH_ROUNDS"))
-	return bench.Main(ctx, os.Stdout, frames, rounds)
+	return collectorbench.Main(ctx, os.Stdout, frames, rounds)
 }

@@ -7,7 +7,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/dnstapkit/dnstapkit/reader/stats/bench"
+	"github.com/dnstapkit/dnstapkit/internal/bench/statsbench"
 )
 
 // Stats times `dnstap-reader stats` against the seed's python3 script and
@@ -15,7 +15,7 @@ import (
 // Knobs: STATS_BENCH_MESSAGES (default 10000000), STATS_BENCH_PEER_MESSAGES (input size for
 // the two slower programs; default the same).
 func (Bench) Stats(ctx context.Context) error {
-	_, err := bench.Run(ctx, bench.Options{Messages: statsEnvInt("STATS_BENCH_MESSAGES"),
+	_, err := statsbench.Run(ctx, statsbench.Options{Messages: statsEnvInt("STATS_BENCH_MESSAGES"),
 		PeerMessages: statsEnvInt("STATS_BENCH_PEER_MESSAGES")})
 	return err
 }

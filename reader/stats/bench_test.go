@@ -5,19 +5,19 @@ import (
 	"context"
 	"testing"
 
+	"github.com/dnstapkit/dnstapkit/internal/bench/statsbench"
 	"github.com/dnstapkit/dnstapkit/reader"
-	"github.com/dnstapkit/dnstapkit/reader/stats/bench"
 )
 
 // benchFile returns a Frame Streams file of n messages: the mixed capture repeated.
 func benchFile(b *testing.B, n int) []byte {
 	b.Helper()
-	frames, err := bench.ReadFrames(mixed)
+	frames, err := statsbench.ReadFrames(mixed)
 	if err != nil {
 		b.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := bench.Generate(&buf, frames, n, 32); err != nil {
+	if err := statsbench.Generate(&buf, frames, n, 32); err != nil {
 		b.Fatal(err)
 	}
 	return buf.Bytes()

@@ -27,8 +27,8 @@ import (
 
 	fs "github.com/farsightsec/golang-framestream"
 
-	cbench "github.com/dnstapkit/dnstapkit/collector/bench"
 	"github.com/dnstapkit/dnstapkit/collector/collectortest"
+	cbench "github.com/dnstapkit/dnstapkit/internal/bench/collectorbench"
 	"github.com/dnstapkit/dnstapkit/internal/certs"
 )
 

@@ -1,4 +1,4 @@
-package bench
+package collectorbench
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func TestRunSmall(t *testing.T) {
 	}
 	work := t.TempDir()
 	bin := filepath.Join(work, "dnstap-collector")
-	if err := bench.Build(context.Background(), "../..", "dnstap-collector", bin); err != nil {
+	if err := bench.Build(context.Background(), "../../..", "dnstap-collector", bin); err != nil {
 		t.Fatal(err)
 	}
 	var report bytes.Buffer

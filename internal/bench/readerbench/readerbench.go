@@ -1,4 +1,4 @@
-package benchreader
+package readerbench
 
 import (
 	"bufio"

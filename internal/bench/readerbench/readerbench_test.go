@@ -1,4 +1,4 @@
-package benchreader
+package readerbench
 
 import (
 	"io"
@@ -9,7 +9,7 @@ import (
 	"github.com/dnstapkit/dnstapkit/reader"
 )
 
-const source = "../testdata/golden/resolver.fstrm"
+const source = "../../../reader/testdata/golden/resolver.fstrm"
 
 func count(t *testing.T, path string) int {
 	t.Helper()

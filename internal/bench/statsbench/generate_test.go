@@ -1,4 +1,4 @@
-package bench
+package statsbench
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 // TestGenerate: the generated file decodes with the reader; frames repeat in order and
 // each repetition is shifted by the period.
 func TestGenerate(t *testing.T) {
-	frames, err := ReadFrames("../testdata/normal.fstrm")
+	frames, err := ReadFrames("../../../reader/stats/testdata/normal.fstrm")
 	if err != nil {
 		t.Fatal(err)
 	}

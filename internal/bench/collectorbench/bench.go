@@ -1,9 +1,9 @@
-// Package bench measures dnstap-collector against fstrm_capture and golang-dnstap's
+// Package collectorbench measures dnstap-collector against fstrm_capture and golang-dnstap's
 // `dnstap -u -w`: each receiver takes the same capture from fstrm_replay (and from a fast Go
 // sender), and the report gives frames/s, MB/s, CPU time and peak memory of the receiver
 // (rusage of the child process), the ratios to fstrm_capture, and the frames lost (counted in
 // the output files). `go tool mage bench:collector` runs it.
-package bench
+package collectorbench
 
 import (
 	"bufio"
