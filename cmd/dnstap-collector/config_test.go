@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -128,7 +129,7 @@ func TestResolve(t *testing.T) {
 
 func TestHelpListsFstrmCaptureFlags(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if code := run([]string{"--help"}, env(nil), &out, &errOut); code != 0 {
+	if code := exitCode(runEnv(context.Background(), []string{"--help"}, env(nil), &out, &errOut), &errOut); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 	for _, f := range []string{"-t, --type", "-u, --unix", "-a, --tcp", "-p, --port", "-b, --buffersize", "-c, --maxconns", "-w, --write", "-s, --split", "--gmtime", "--localtime", "[env DNSTAP_WRITE]"} {
@@ -137,10 +138,10 @@ func TestHelpListsFstrmCaptureFlags(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := run([]string{"--version"}, env(nil), &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "dnstap-collector ") {
+	if code := exitCode(runEnv(context.Background(), []string{"--version"}, env(nil), &out, &errOut), &errOut); code != 0 || !strings.HasPrefix(out.String(), "dnstap-collector ") {
 		t.Errorf("--version: %d %q", code, out.String())
 	}
-	if code := run([]string{"-s", "x"}, env(nil), &out, &errOut); code != exitUsage {
+	if code := exitCode(runEnv(context.Background(), []string{"-s", "x"}, env(nil), &out, &errOut), &errOut); code != exitUsage {
 		t.Errorf("bad flag: exit %d, want %d", code, exitUsage)
 	}
 }
@@ -152,7 +153,7 @@ func TestUnknownSocketOwnerOrGroupExits2(t *testing.T) {
 		dir := t.TempDir()
 		var out, errOut bytes.Buffer
 		args := []string{"-u", dir + "/s", "-w", dir + "/o.fstrm", flag, "no-such-name-dnstapkit"}
-		if code := run(args, env(nil), &out, &errOut); code != exitUsage {
+		if code := exitCode(runEnv(context.Background(), args, env(nil), &out, &errOut), &errOut); code != exitUsage {
 			t.Errorf("%s no-such-name-dnstapkit: exit %d, want %d\n%s", flag, code, exitUsage, errOut.String())
 		}
 		if !strings.Contains(errOut.String(), `"no-such-name-dnstapkit"`) {

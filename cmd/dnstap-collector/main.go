@@ -35,22 +35,47 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// exitStatus is an exit status whose reason is already printed (or logged).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// exitCode maps run's error to the exit status, printing an error not printed yet.
+func exitCode(err error, stderr io.Writer) int {
+	var st exitStatus
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &st):
+		return int(st)
+	}
+	fmt.Fprintf(stderr, "dnstap-collector: %v\n", err)
+	return exitFailed
+}
+
+// run is the command, the same shape as dnstap-reader's; it ends when ctx is done or on
+// SIGTERM or SIGINT.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runEnv(ctx, args, os.Getenv, stdout, stderr)
+}
+
+// runEnv is run with the environment read through getenv (tests give their own).
+func runEnv(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	s, err := resolve(args, getenv, stdout)
 	if s.help {
 		usage(stdout, options())
-		return exitOK
+		return nil
 	}
 	if s.version {
 		fmt.Fprintf(stdout, "dnstap-collector %s (commit %s, %s)\n", orDev(version), orDev(commit), runtime.Version())
-		return exitOK
+		return nil
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "dnstap-collector: %v\n", err)
-		return exitUsage
+		return exitStatus(exitUsage)
 	}
 	hopts := &slog.HandlerOptions{Level: s.logLevel}
 	var log *slog.Logger
@@ -65,7 +90,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	fw, err := newForwarder(s, log)
 	if err != nil {
 		log.Error("forward", "error", err)
-		return exitFailed
+		return exitStatus(exitFailed)
 	}
 	if fw != nil {
 		s.cfg.Spool = fw
@@ -73,21 +98,21 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	c, err := collector.New(s.cfg, log)
 	if err != nil {
 		log.Error("config", "error", err)
-		return exitUsage
+		return exitStatus(exitUsage)
 	}
 	if err := c.CheckOutput(); err != nil {
 		log.Error("output", "error", err, "hint", outputHint(err, getenv))
-		return exitFailed
+		return exitStatus(exitFailed)
 	}
 	// A reader of -w - that goes away must not kill the process with SIGPIPE: the write fails
 	// with EPIPE instead, and the collector counts what it loses, cleans up and exits 1.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	in, err := newInput(ctx, s, log)
 	if err != nil {
 		log.Error("input", "error", err)
-		return exitFailed
+		return exitStatus(exitFailed)
 	}
 	lns, adopted, err := listeners(s, getenv, in != nil)
 	if err == nil && (s.fdstore || (adopted != nil && len(adopted.conns) > 0)) {
@@ -113,7 +138,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	}
 	if err != nil {
 		log.Error("listen", "error", err)
-		return exitFailed
+		return exitStatus(exitFailed)
 	}
 	defer closeAll(lns) // on an early return; Serve closes them otherwise (closing twice is harmless)
 	for _, ln := range lns {
@@ -139,7 +164,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		mln, err := net.Listen("tcp", s.metrics)
 		if err != nil {
 			log.Error("metrics listener", "error", err)
-			return exitFailed
+			return exitStatus(exitFailed)
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", metricsHandler(c, fw, in))
@@ -186,17 +211,17 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			}
 			if err != nil {
 				log.Error("stopped with loss", "error", err)
-				return exitFailed
+				return exitStatus(exitFailed)
 			}
 			select {
 			case <-inErr:
-				return exitFailed
+				return exitStatus(exitFailed)
 			default:
 			}
-			return exitOK
+			return nil
 		case err := <-done: // the output failed for good, or Serve could not start
 			log.Error("stopped", "error", err)
-			return exitFailed
+			return exitStatus(exitFailed)
 		case <-status.C:
 			notify(log, "STATUS="+statusLine())
 		}
