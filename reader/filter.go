@@ -146,7 +146,7 @@ func nameHasSuffix(name, suffix []byte) bool {
 // a wildcard may only be the whole first label, and no label may be empty.
 func ParseQNames(s string) ([]string, error) {
 	var out []string
-	for _, f := range SplitList(s) {
+	for _, f := range splitList(s) {
 		rest := strings.TrimPrefix(f, "*.")
 		if f == "*" || f == "." {
 			rest = ""
@@ -165,8 +165,8 @@ func ParseQNames(s string) ([]string, error) {
 // ParseTypes parses a comma-separated list of message types ("CQ,CR" or "CLIENT_QUERY").
 func ParseTypes(s string) ([]MessageType, error) {
 	var out []MessageType
-	for _, f := range SplitList(s) {
-		t, ok := ParseMessageType(f)
+	for _, f := range splitList(s) {
+		t, ok := parseMessageType(f)
 		if !ok {
 			return nil, fmt.Errorf("invalid message type %q: must be one of AQ AR RQ RR CQ CR FQ FR SQ SR TQ TR UQ UR", f)
 		}
@@ -178,8 +178,8 @@ func ParseTypes(s string) ([]MessageType, error) {
 // ParseQTypes parses a comma-separated list of RR types ("A,AAAA,TYPE65").
 func ParseQTypes(s string) ([]uint16, error) {
 	var out []uint16
-	for _, f := range SplitList(s) {
-		t, ok := ParseType(f)
+	for _, f := range splitList(s) {
+		t, ok := parseType(f)
 		if !ok {
 			return nil, fmt.Errorf("invalid qtype %q: must be a type name, TYPEn or a number 0-65535", f)
 		}
@@ -191,8 +191,8 @@ func ParseQTypes(s string) ([]uint16, error) {
 // ParseRcodes parses a comma-separated list of rcodes ("NXDOMAIN,SERVFAIL,5").
 func ParseRcodes(s string) ([]uint16, error) {
 	var out []uint16
-	for _, f := range SplitList(s) {
-		r, ok := ParseRcode(f)
+	for _, f := range splitList(s) {
+		r, ok := parseRcode(f)
 		if !ok {
 			return nil, fmt.Errorf("invalid rcode %q: must be a name such as NXDOMAIN or a number 0-4095", f)
 		}
@@ -204,7 +204,7 @@ func ParseRcodes(s string) ([]uint16, error) {
 // ParsePrefixes parses a comma-separated list of CIDR prefixes or addresses.
 func ParsePrefixes(s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, f := range SplitList(s) {
+	for _, f := range splitList(s) {
 		if p, err := netip.ParsePrefix(f); err == nil {
 			out = append(out, p.Masked())
 			continue
@@ -230,8 +230,8 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("invalid time %q: must be RFC 3339 (2026-12-01T10:00:00Z) or a duration before now (15m)", s)
 }
 
-// SplitList splits a comma-separated flag value ("CQ, CR,") into its non-blank items.
-func SplitList(s string) []string {
+// splitList splits a comma-separated flag value ("CQ, CR,") into its non-blank items.
+func splitList(s string) []string {
 	var out []string
 	for _, f := range strings.Split(s, ",") {
 		if f = strings.TrimSpace(f); f != "" {

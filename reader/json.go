@@ -7,14 +7,14 @@ import (
 	"unicode/utf8"
 )
 
-// AppendJSON appends m as one JSON object and a newline (NDJSON). The field names are
+// appendJSON appends m as one JSON object and a newline (NDJSON). The field names are
 // stable and documented in docs/reader.md; absent fields are omitted:
 //
 //	type, query_time, response_time, identity, version, family, transport,
 //	query_address, query_port, response_address, response_port, query_zone, message_size,
 //	id, opcode, rcode, flags, qname, qclass, qtype, ancount, nscount, arcount, edns, answers,
 //	dns_error
-func AppendJSON(dst []byte, m *Message) []byte {
+func appendJSON(dst []byte, m *Message) []byte {
 	dst = append(dst, `{"type":"`...)
 	if m.Type.Valid() {
 		dst = append(dst, typeMnemonics[m.Type]...)
@@ -41,13 +41,13 @@ func AppendJSON(dst []byte, m *Message) []byte {
 		dst = append(append(append(dst, `,"transport":"`...), s...), '"')
 	}
 	if m.QueryAddress != nil {
-		dst = append(AppendIP(append(dst, `,"query_address":"`...), m.QueryAddress), '"')
+		dst = append(appendIP(append(dst, `,"query_address":"`...), m.QueryAddress), '"')
 	}
 	if m.HasQueryPort {
 		dst = strconv.AppendUint(append(dst, `,"query_port":`...), uint64(m.QueryPort), 10)
 	}
 	if m.ResponseAddress != nil {
-		dst = append(AppendIP(append(dst, `,"response_address":"`...), m.ResponseAddress), '"')
+		dst = append(appendIP(append(dst, `,"response_address":"`...), m.ResponseAddress), '"')
 	}
 	if m.HasResponsePort {
 		dst = strconv.AppendUint(append(dst, `,"response_port":`...), uint64(m.ResponsePort), 10)
@@ -100,8 +100,8 @@ func appendJSONDNS(dst []byte, d *DNS, wire, scratch []byte) []byte {
 	if d.HasQuestion {
 		dst = append(dst, `,"qname":`...)
 		dst = appendJSONString(dst, appendFQDN(scratch[:0], wire, questionOffset))
-		dst = append(AppendClass(append(dst, `,"qclass":"`...), d.QClass), '"')
-		dst = append(AppendType(append(dst, `,"qtype":"`...), d.QType), '"')
+		dst = append(appendClass(append(dst, `,"qclass":"`...), d.QClass), '"')
+		dst = append(appendType(append(dst, `,"qtype":"`...), d.QType), '"')
 	}
 	dst = strconv.AppendUint(append(dst, `,"ancount":`...), uint64(d.ANCount), 10)
 	dst = strconv.AppendUint(append(dst, `,"nscount":`...), uint64(d.NSCount), 10)
@@ -145,8 +145,8 @@ func appendAnswers(dst, b []byte, d *DNS, scratch []byte) []byte {
 		}
 		dst = appendJSONString(append(dst, `{"name":`...), appendFQDN(scratch[:0], b, owner))
 		dst = strconv.AppendUint(append(dst, `,"ttl":`...), uint64(ttl), 10)
-		dst = append(AppendClass(append(dst, `,"class":"`...), class), '"')
-		dst = append(AppendType(append(dst, `,"type":"`...), typ), '"')
+		dst = append(appendClass(append(dst, `,"class":"`...), class), '"')
+		dst = append(appendType(append(dst, `,"type":"`...), typ), '"')
 		scratch = appendRdata(scratch[:0], b, typ, rd, rdlen)
 		dst = appendJSONString(append(dst, `,"data":`...), scratch)
 		dst = append(dst, '}')
@@ -161,11 +161,11 @@ func appendRdata(dst, b []byte, typ uint16, off, n int) []byte {
 	switch typ {
 	case 1:
 		if n == 4 {
-			return AppendIP(dst, rd)
+			return appendIP(dst, rd)
 		}
 	case 28:
 		if n == 16 {
-			return AppendIP(dst, rd)
+			return appendIP(dst, rd)
 		}
 	case 2, 5, 12, 39: // NS, CNAME, PTR, DNAME
 		if end, ok := skipName(b, off); ok && end <= off+n {

@@ -57,8 +57,8 @@ func (t MessageType) String() string {
 	return typeNames[t]
 }
 
-// ParseMessageType accepts a mnemonic ("CQ") or an enum name ("CLIENT_QUERY"), any case.
-func ParseMessageType(s string) (MessageType, bool) {
+// parseMessageType accepts a mnemonic ("CQ") or an enum name ("CLIENT_QUERY"), any case.
+func parseMessageType(s string) (MessageType, bool) {
 	for i := 1; i < len(typeNames); i++ {
 		if equalFold(s, typeMnemonics[i]) || equalFold(s, typeNames[i]) {
 			return MessageType(i), true

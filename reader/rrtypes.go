@@ -36,8 +36,8 @@ var typeText = func() [300]string {
 	return t
 }()
 
-// AppendType appends BIND's text for an RR type ("AAAA", or "TYPE65000" when unknown).
-func AppendType(dst []byte, t uint16) []byte {
+// appendType appends BIND's text for an RR type ("AAAA", or "TYPE65000" when unknown).
+func appendType(dst []byte, t uint16) []byte {
 	if int(t) < len(typeText) && typeText[t] != "" {
 		return append(dst, typeText[t]...)
 	}
@@ -48,10 +48,10 @@ func AppendType(dst []byte, t uint16) []byte {
 }
 
 // TypeString returns BIND's text for an RR type.
-func TypeString(t uint16) string { return string(AppendType(nil, t)) }
+func TypeString(t uint16) string { return string(appendType(nil, t)) }
 
-// ParseType accepts a mnemonic ("aaaa", any case) or "TYPEn" or a decimal number.
-func ParseType(s string) (uint16, bool) {
+// parseType accepts a mnemonic ("aaaa", any case) or "TYPEn" or a decimal number.
+func parseType(s string) (uint16, bool) {
 	u := upper(s)
 	if t, ok := rrTypeByName[u]; ok {
 		return t, true
@@ -63,8 +63,8 @@ func ParseType(s string) (uint16, bool) {
 	return uint16(n), err == nil
 }
 
-// AppendClass appends BIND's text for a class ("IN", or "CLASS42").
-func AppendClass(dst []byte, c uint16) []byte { return bindtext.AppendClass(dst, c) }
+// appendClass appends BIND's text for a class ("IN", or "CLASS42").
+func appendClass(dst []byte, c uint16) []byte { return bindtext.AppendClass(dst, c) }
 
 // RcodeString returns BIND's name of an rcode ("NXDOMAIN", "BADVERS", or "RCODE<n>"): the
 // mnemonic bindtext prints in message text, except that the unassigned 11 to 15 are
@@ -87,8 +87,8 @@ func rcodeName(r uint16) string {
 // maxNamedRcode is the highest rcode bindtext.RcodeName names (BADCOOKIE).
 const maxNamedRcode = 23
 
-// ParseRcode accepts a name ("nxdomain", any case) or a decimal number.
-func ParseRcode(s string) (uint16, bool) {
+// parseRcode accepts a name ("nxdomain", any case) or a decimal number.
+func parseRcode(s string) (uint16, bool) {
 	u := upper(s)
 	for r := uint16(0); r <= maxNamedRcode; r++ {
 		if n := rcodeName(r); n != "" && n == u {

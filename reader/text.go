@@ -49,9 +49,9 @@ type Printer struct {
 	msg      bindtext.Message // -p and -y: the message parsed once, for the verdict and the text
 }
 
-// Skipped reports whether BIND's dnstap-read prints nothing for m: a frame without a message,
+// skipsFrame reports whether BIND's dnstap-read prints nothing for m: a frame without a message,
 // a message type it does not know, or a DNS message that parses but has no question.
-func Skipped(m *Message) bool {
+func skipsFrame(m *Message) bool {
 	if m.DnstapType != DnstapTypeMessage || !m.HasMessage || !m.Type.Valid() {
 		return true
 	}
@@ -60,19 +60,19 @@ func Skipped(m *Message) bool {
 }
 
 // Append appends m's rendering to dst. It appends nothing where dnstap-read prints nothing
-// (see Skipped), except in ModeJSON, which renders every frame that carries a message.
+// (see skipsFrame), except in ModeJSON, which renders every frame that carries a message.
 func (p *Printer) Append(dst []byte, m *Message) []byte {
 	if p.Mode == ModeJSON {
 		if !m.HasMessage {
 			return dst
 		}
-		return AppendJSON(dst, m)
+		return appendJSON(dst, m)
 	}
 	if (p.Mode == ModePrint || p.Mode == ModeYAML) && m.DnstapType == DnstapTypeMessage && m.HasMessage && m.Type.Valid() {
 		p.msg.Format = p.Format
 		m.check(&p.msg) // the one parse: BINDParses's verdict and the text below
 	}
-	if Skipped(m) {
+	if skipsFrame(m) {
 		return dst
 	}
 	switch p.Mode {
@@ -134,12 +134,12 @@ func (p *Printer) appendLine(dst []byte, m *Message) []byte {
 		d := m.DNS()
 		dst = append(dst, d.QName...)
 		dst = append(dst, '/')
-		dst = AppendClass(dst, d.QClass)
+		dst = appendClass(dst, d.QClass)
 		dst = append(dst, '/')
 		if p.Format.Lacks(d.QType) {
 			dst = strconv.AppendUint(append(dst, "TYPE"...), uint64(d.QType), 10)
 		} else {
-			dst = AppendType(dst, d.QType)
+			dst = appendType(dst, d.QType)
 		}
 	} else {
 		dst = append(dst, "?/?/?"...)
@@ -153,7 +153,7 @@ func appendAddrPort(dst, a []byte, port uint32) []byte {
 	if len(a) == 0 {
 		return append(dst, '?')
 	}
-	dst = AppendIP(dst, a)
+	dst = appendIP(dst, a)
 	dst = append(dst, ':')
 	return strconv.AppendUint(dst, uint64(port), 10)
 }
@@ -195,8 +195,8 @@ func appendHexUpper(dst, b []byte) []byte {
 	return dst
 }
 
-// AppendIP appends the address as glibc's inet_ntop prints it (bindtext.AppendIP).
-func AppendIP(dst, a []byte) []byte { return bindtext.AppendIP(dst, a) }
+// appendIP appends the address as glibc's inet_ntop prints it (bindtext.AppendIP).
+func appendIP(dst, a []byte) []byte { return bindtext.AppendIP(dst, a) }
 
 const hexLower = "0123456789abcdef"
 

@@ -179,8 +179,8 @@ func TestAppendIP(t *testing.T) {
 		{[]byte{1, 2, 3}, "010203"},
 	}
 	for _, tt := range tests {
-		if got := string(AppendIP(nil, tt.in)); got != tt.want {
-			t.Errorf("AppendIP(%v) = %q, want %q", tt.in, got, tt.want)
+		if got := string(appendIP(nil, tt.in)); got != tt.want {
+			t.Errorf("appendIP(%v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

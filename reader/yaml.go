@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// appendYAML is dnstap-read -y's print_yaml for one message (Skipped already checked).
+// appendYAML is dnstap-read -y's print_yaml for one message (skipsFrame already checked).
 func (p *Printer) appendYAML(dst []byte, m *Message) []byte {
 	if p.notFirst {
 		dst = append(dst, "---\n"...)
@@ -47,10 +47,10 @@ func (p *Printer) appendYAML(dst []byte, m *Message) []byte {
 		quote = "\""
 	}
 	if m.QueryAddress != nil {
-		dst = append(AppendIP(append(append(dst, "  query_address: "...), quote...), yamlAddr(m.QueryAddress)), quote+"\n"...)
+		dst = append(appendIP(append(append(dst, "  query_address: "...), quote...), yamlAddr(m.QueryAddress)), quote+"\n"...)
 	}
 	if m.ResponseAddress != nil {
-		dst = append(AppendIP(append(append(dst, "  response_address: "...), quote...), yamlAddr(m.ResponseAddress)), quote+"\n"...)
+		dst = append(appendIP(append(append(dst, "  response_address: "...), quote...), yamlAddr(m.ResponseAddress)), quote+"\n"...)
 	}
 	if m.HasQueryPort {
 		dst = append(strconv.AppendUint(append(dst, "  query_port: "...), uint64(m.QueryPort), 10), '\n')
