@@ -31,37 +31,24 @@ var DefaultThresholds = Thresholds{
 
 func (t Thresholds) withDefaults() Thresholds {
 	d := DefaultThresholds
-	if t.LongLabel > 0 {
-		d.LongLabel = t.LongLabel
-	}
-	if t.EntropyBits > 0 {
-		d.EntropyBits = t.EntropyBits
-	}
-	if t.EntropyMinLen > 0 {
-		d.EntropyMinLen = t.EntropyMinLen
-	}
-	if t.MinSuspicious > 0 {
-		d.MinSuspicious = t.MinSuspicious
-	}
-	if t.MaxSubdomains > 0 {
-		d.MaxSubdomains = t.MaxSubdomains
-	}
-	if t.NXRatio > 0 {
-		d.NXRatio = t.NXRatio
-	}
-	if t.TXTRatio > 0 {
-		d.TXTRatio = t.TXTRatio
-	}
-	if t.MinClientQueries > 0 {
-		d.MinClientQueries = t.MinClientQueries
-	}
-	if t.BurstFactor > 0 {
-		d.BurstFactor = t.BurstFactor
-	}
-	if t.BurstMinQPS > 0 {
-		d.BurstMinQPS = t.BurstMinQPS
-	}
+	orDefault(&d.LongLabel, t.LongLabel)
+	orDefault(&d.EntropyBits, t.EntropyBits)
+	orDefault(&d.EntropyMinLen, t.EntropyMinLen)
+	orDefault(&d.MinSuspicious, t.MinSuspicious)
+	orDefault(&d.MaxSubdomains, t.MaxSubdomains)
+	orDefault(&d.NXRatio, t.NXRatio)
+	orDefault(&d.TXTRatio, t.TXTRatio)
+	orDefault(&d.MinClientQueries, t.MinClientQueries)
+	orDefault(&d.BurstFactor, t.BurstFactor)
+	orDefault(&d.BurstMinQPS, t.BurstMinQPS)
 	return d
+}
+
+// orDefault sets *dst to v when v is above zero; otherwise *dst keeps its default.
+func orDefault[T int | uint64 | float64](dst *T, v T) {
+	if v > 0 {
+		*dst = v
+	}
 }
 
 // Config sets up a Stats. The zero value is usable.

@@ -41,6 +41,15 @@ func WriteText(w io.Writer, r *Report) error {
 			r.Accuracy.Capacity, r.Accuracy.LatencyRelativeError*100)
 	}
 
+	// table starts a section of n rows: "(none)" when there are none, else the header.
+	table := func(title string, n int, header string) {
+		section(title)
+		if n == 0 {
+			p("(none)\n")
+		} else {
+			p("%s", header)
+		}
+	}
 	counts := func(title string, c []Count) {
 		section(title)
 		var total uint64
@@ -96,21 +105,11 @@ func WriteText(w io.Writer, r *Report) error {
 	tops("domains", r.Domains)
 	tops("clients", r.Clients)
 
-	section("latency (ms), by query and response types matched")
-	if len(r.Latency) == 0 {
-		p("(none)\n")
-	} else {
-		p("pair\ttimed\tp50\tp90\tp99\tmax\n")
-	}
+	table("latency (ms), by query and response types matched", len(r.Latency), "pair\ttimed\tp50\tp90\tp99\tmax\n")
 	for _, l := range r.Latency {
 		p("%s\t%d\t%.3f\t%.3f\t%.3f\t%.3f\n", l.Pair, l.Timed, l.P50ms, l.P90ms, l.P99ms, l.MaxMs)
 	}
-	section("pairing (queries answered, responses timed)")
-	if len(r.Pairing) == 0 {
-		p("(none)\n")
-	} else {
-		p("type\tmessages\tpaired\tunpaired\n")
-	}
+	table("pairing (queries answered, responses timed)", len(r.Pairing), "type\tmessages\tpaired\tunpaired\n")
 	for _, x := range r.Pairing {
 		if x.Evicted != 0 {
 			p("%s\t%d\t%d\t%d\t(%d evicted)\n", x.Type, x.Messages, x.Paired, x.Unpaired, x.Evicted)
