@@ -446,15 +446,11 @@ func (r *followReader) Read(p []byte) (int, error) {
 				return 0, io.EOF
 			}
 		}
-		n, err := r.fh.Read(p)
-		if n > 0 {
-			r.got(p[:n])
-			return n, nil
-		}
-		if err != nil && err != io.EOF {
-			return 0, fmt.Errorf("follow: %w", err)
+		if n, err := r.read(p); n > 0 || err != nil {
+			return n, err
 		}
 		done := r.complete
+		var err error
 		if !done {
 			if done, err = r.over(); err != nil {
 				return 0, err
@@ -462,13 +458,8 @@ func (r *followReader) Read(p []byte) (int, error) {
 		}
 		if done {
 			// Written to completion before it was replaced: one last read finds any rest.
-			n, err := r.fh.Read(p)
-			if n > 0 {
-				r.got(p[:n])
-				return n, nil
-			}
-			if err != nil && err != io.EOF {
-				return 0, fmt.Errorf("follow: %w", err)
+			if n, err := r.read(p); n > 0 || err != nil {
+				return n, err
 			}
 			if st, err := r.fh.Stat(); err == nil {
 				r.f.finished(r, st)
@@ -479,6 +470,20 @@ func (r *followReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+}
+
+// read reads what the file has now: n > 0, or an error other than io.EOF, or neither at
+// the current end.
+func (r *followReader) read(p []byte) (int, error) {
+	n, err := r.fh.Read(p)
+	if n > 0 {
+		r.got(p[:n])
+		return n, nil
+	}
+	if err != nil && err != io.EOF {
+		return 0, fmt.Errorf("follow: %w", err)
+	}
+	return 0, nil
 }
 
 func (r *followReader) got(p []byte) {
