@@ -4,7 +4,6 @@
 package collectortest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,8 +13,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
 // Zone is the zone named serves; names under it answer NOERROR.
@@ -26,21 +26,9 @@ type Named struct {
 	Addr string // ip:port it answers on (udp and tcp)
 	Dir  string
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *testenv.SyncBuffer
 	done chan error
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // FreePort returns a port free for both udp and tcp on ip.
 func FreePort(ip string) (int, error) {
@@ -92,7 +80,7 @@ zone "example.org" { type primary; file "%[1]s/example.org.zone"; };
 	if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
 		return nil, fmt.Errorf("write named.conf: %w", err)
 	}
-	n := &Named{Addr: net.JoinHostPort(ip, strconv.Itoa(port)), Dir: dir, out: &lockedBuffer{}, done: make(chan error, 1)}
+	n := &Named{Addr: net.JoinHostPort(ip, strconv.Itoa(port)), Dir: dir, out: &testenv.SyncBuffer{}, done: make(chan error, 1)}
 	n.cmd = exec.Command(path, "-g", "-n", "1", "-c", cf)
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
 	if err := n.cmd.Start(); err != nil {
