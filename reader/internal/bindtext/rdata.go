@@ -65,7 +65,8 @@ func (r *rdr) peek(i int) byte { return r.m.wire[r.off+i] }
 // in other classes they are unknown rdata.
 func classSpecific(t uint16) bool {
 	switch t {
-	case typeA, typeWKS, typeNSAP, typeNSAPPTR, typePX, typeAAAA, typeEID, typeNIMLOC, typeSRV, typeATMA, typeKX, typeA6, typeAPL, typeDHCID, typeSVCB, typeHTTPS:
+	case typeA, typeWKS, typeNSAP, typeNSAPPTR, typePX, typeAAAA, typeEID, typeNIMLOC, typeSRV,
+		typeATMA, typeKX, typeA6, typeAPL, typeDHCID, typeSVCB, typeHTTPS:
 		return true
 	}
 	return false
