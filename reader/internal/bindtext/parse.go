@@ -66,6 +66,11 @@ type message struct {
 
 	names  map[uint64]int32    // owner heads by name hash, for large sections
 	qtypes map[uint16]struct{} // question types, for many questions
+
+	// The walker and the renderer live here, not on the stack: the per-type functions are
+	// called through rrTable, which would make a stack one escape (an allocation a record).
+	rd   rdr
+	rend renderer
 }
 
 // nameHash hashes an uncompressed name ignoring ASCII case (FNV-1a).

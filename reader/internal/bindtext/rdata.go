@@ -76,7 +76,8 @@ func classSpecific(t uint16) bool {
 // wire[off:end]: the type's own checks where BIND has code for it in that class, none
 // (unknown data) otherwise; the rdata must be used up exactly.
 func (m *message) rdataFromWire(t, class uint16, off, end int) error {
-	r := &rdr{m: m, off: off, end: end}
+	r := &m.rd
+	*r = rdr{m: m, off: off, end: end}
 	if t == 0 {
 		return r.fail("record type 0")
 	}

@@ -40,7 +40,9 @@ func (r *renderer) ind() {
 }
 
 func (m *message) render(dst []byte, style Style, f Format) ([]byte, error) {
-	r := renderer{m: m, f: f, style: style, yaml: style == StyleYAML, dst: dst}
+	r := &m.rend
+	*r = renderer{m: m, f: f, style: style, yaml: style == StyleYAML, dst: dst}
+	defer func() { r.dst = nil }() // the pooled message keeps no caller's buffer
 	if style != StylePrint {
 		r.indent = 2
 	}
