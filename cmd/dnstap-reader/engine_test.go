@@ -17,6 +17,7 @@ import (
 	fnats "github.com/dnstapkit/dnstapkit/collector/forward/nats"
 	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
 	"github.com/dnstapkit/dnstapkit/internal/natstest"
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
 // engines returns, per engine, the URL of an empty topic or subject and a function that
@@ -135,7 +136,7 @@ func TestFollowEngine(t *testing.T) {
 			d := e.dest("router1")
 			publish(t, d, golden+"resolver.fstrm")
 			ctx, cancel := context.WithCancel(context.Background())
-			var out, errb syncBuffer
+			var out, errb testenv.SyncBuffer
 			done := make(chan error, 1)
 			go func() { done <- run(ctx, []string{"-f", "--json", e.url}, &out, &errb) }()
 			waitOutput(t, &out, first)
@@ -149,7 +150,7 @@ func TestFollowEngine(t *testing.T) {
 	}
 }
 
-func waitOutput(t *testing.T, out *syncBuffer, want string) {
+func waitOutput(t *testing.T, out *testenv.SyncBuffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for out.String() != want {
@@ -209,7 +210,7 @@ func TestReadKafkaSASL(t *testing.T) {
 	}
 	for _, args := range [][]string{{url}, {"--kafka-sasl-user", "router", "--kafka-sasl-password-file", bad, url}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		var out, errb syncBuffer
+		var out, errb testenv.SyncBuffer
 		code := exitCode(run(ctx, args, &out, &errb), &errb)
 		cancel()
 		if code != 1 || out.String() != "" || !strings.Contains(errb.String(), url) {

@@ -16,6 +16,7 @@ import (
 	fs "github.com/farsightsec/golang-framestream"
 
 	"github.com/dnstapkit/dnstapkit/collector"
+	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
 
 var _ collector.Spool = (*Forwarder)(nil)
@@ -84,18 +85,10 @@ type router struct {
 	cfg   collector.Config
 	c     *collector.Collector
 	fw    *Forwarder
-	log   *syncBuf
+	log   *testenv.SyncBuffer
 	stopC func() error
 	stopF func() error
 }
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func testConfig(dest Destination, state string, ccfg collector.Config) Config {
 	return Config{Destination: dest, Name: "test", State: state,
@@ -107,7 +100,7 @@ func testConfig(dest Destination, state string, ccfg collector.Config) Config {
 // startRouter starts a forwarder (with fcfg changed by tweak) and a collector on dir.
 func startRouter(t *testing.T, dir string, dest Destination, ccfg collector.Config, tweak func(*Config)) *router {
 	t.Helper()
-	r := &router{t: t, dir: dir, log: &syncBuf{}}
+	r := &router{t: t, dir: dir, log: &testenv.SyncBuffer{}}
 	log := slog.New(slog.NewTextHandler(r.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if ccfg.Output == "" {
 		ccfg.Output = filepath.Join(dir, "cap.fstrm")
@@ -552,7 +545,7 @@ func TestLagAndStatus(t *testing.T) {
 // write to it failed) leaves the state without a word about lost frames.
 func TestEmptyFileRemoved(t *testing.T) {
 	dir := t.TempDir()
-	log := &syncBuf{}
+	log := &testenv.SyncBuffer{}
 	fw, err := New(Config{Destination: newFakeDest(), Name: "test", State: filepath.Join(dir, ".state")}, slog.New(slog.NewTextHandler(log, nil)))
 	if err != nil {
 		t.Fatal(err)
