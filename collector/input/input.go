@@ -24,6 +24,7 @@ import (
 	fs "github.com/farsightsec/golang-framestream"
 
 	"github.com/dnstapkit/dnstapkit/engine"
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // Config of an Input.
@@ -90,7 +91,7 @@ func New(cfg Config, log *slog.Logger) (*Input, error) {
 		return nil, errors.New("input: no source")
 	}
 	if cfg.ContentType == "" {
-		cfg.ContentType = "protobuf:dnstap.Dnstap"
+		cfg.ContentType = tapct.ContentType
 	}
 	if cfg.BatchFrames <= 0 {
 		cfg.BatchFrames = 10000

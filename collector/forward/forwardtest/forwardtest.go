@@ -12,6 +12,7 @@ import (
 	fs "github.com/farsightsec/golang-framestream"
 
 	"github.com/dnstapkit/dnstapkit/collector/forward"
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // Batches reads the data frames of the Frame Streams file at path and returns them as
@@ -23,7 +24,7 @@ func Batches(path string, per int) ([]*forward.Batch, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r, err := fs.NewReader(f, &fs.ReaderOptions{ContentTypes: [][]byte{[]byte("protobuf:dnstap.Dnstap")}})
+	r, err := fs.NewReader(f, &fs.ReaderOptions{ContentTypes: [][]byte{[]byte(tapct.ContentType)}})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

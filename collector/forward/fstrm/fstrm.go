@@ -23,6 +23,7 @@ import (
 	fs "github.com/farsightsec/golang-framestream"
 
 	"github.com/dnstapkit/dnstapkit/collector/forward"
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // Options of a Destination.
@@ -59,7 +60,7 @@ func New(o Options) (*Destination, error) {
 		return nil, fmt.Errorf("forward URL %q: %w", o.URL, err)
 	}
 	if o.ContentType == "" {
-		o.ContentType = "protobuf:dnstap.Dnstap"
+		o.ContentType = tapct.ContentType
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Second

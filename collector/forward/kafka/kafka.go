@@ -31,6 +31,7 @@ import (
 	"github.com/dnstapkit/dnstapkit/collector/forward/jsonvalue"
 	"github.com/dnstapkit/dnstapkit/engine"
 	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // Options of a Destination.
@@ -94,7 +95,7 @@ func New(o Options) (*Destination, error) {
 		return nil, fmt.Errorf("forward to %s: %w", u, err)
 	}
 	if o.ContentType == "" {
-		o.ContentType = "protobuf:dnstap.Dnstap"
+		o.ContentType = tapct.ContentType
 	}
 	if o.JSON {
 		o.ContentType = jsonvalue.ContentType
