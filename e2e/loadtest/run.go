@@ -7,12 +7,14 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dnstapkit/dnstapkit/internal/bench"
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // Config is one load test: which programs, which modes, how hard and how long.
@@ -313,7 +315,7 @@ func (c Config) runOnce(ctx context.Context, nr namedRunner, m Mode, pin Pinning
 		}
 		var err error
 		coll, err = start(name, filepath.Join(dir, "collector.log"), pin.Collector,
-			bin, "-t", "protobuf:dnstap.Dnstap", "-u", sc.SocketPath(), "-w", filepath.Join(capDir, "capture.fstrm"))
+			bin, "-t", tapct.ContentType, "-u", sc.SocketPath(), "-w", filepath.Join(capDir, "capture.fstrm"))
 		if err != nil {
 			return r, err
 		}
@@ -435,12 +437,7 @@ func BuildCollector(ctx context.Context, root, dir string) (string, error) {
 		return "", fmt.Errorf("dnstap-collector not available: %s/cmd/dnstap-collector does not exist (set COLLECTOR=/path/to/dnstap-collector)", root)
 	}
 	out := filepath.Join(dir, "dnstap-collector")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/dnstap-collector")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build dnstap-collector: %w: %s", err, b)
-	}
-	return out, nil
+	return out, bench.Build(ctx, root, "dnstap-collector", out)
 }
 
 func needsCollector(modes []Mode) bool {

@@ -28,8 +28,10 @@ import (
 	fs "github.com/farsightsec/golang-framestream"
 
 	"github.com/dnstapkit/dnstapkit/collector/collectortest"
+	"github.com/dnstapkit/dnstapkit/internal/bench"
 	cbench "github.com/dnstapkit/dnstapkit/internal/bench/collectorbench"
 	"github.com/dnstapkit/dnstapkit/internal/certs"
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // Options of a run. Zero fields take their defaults.
@@ -259,7 +261,7 @@ func writeSpool(dir string, frames []byte, n, perFile int) (int, int64, error) {
 		return 0, 0, err
 	}
 	var start, stop bytes.Buffer
-	cf := fs.ControlFrame{ControlType: fs.CONTROL_START, ContentTypes: [][]byte{[]byte("protobuf:dnstap.Dnstap")}}
+	cf := fs.ControlFrame{ControlType: fs.CONTROL_START, ContentTypes: [][]byte{[]byte(tapct.ContentType)}}
 	_ = cf.Encode(&start) // to memory: cannot fail
 	cf = fs.ControlFrame{ControlType: fs.CONTROL_STOP}
 	_ = cf.Encode(&stop)
@@ -455,9 +457,9 @@ func buildCollector(ctx context.Context) (work string, cleanup func(), bin strin
 	}
 	cleanup = func() { os.RemoveAll(work) }
 	bin = filepath.Join(work, "dnstap-collector")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/dnstap-collector").CombinedOutput(); err != nil {
+	if err := bench.Build(ctx, ".", "dnstap-collector", bin); err != nil {
 		cleanup()
-		return "", nil, "", fmt.Errorf("build dnstap-collector: %w: %s", err, out)
+		return "", nil, "", err
 	}
 	return work, cleanup, bin, nil
 }

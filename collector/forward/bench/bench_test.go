@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/dnstapkit/dnstapkit/collector"
 	"github.com/dnstapkit/dnstapkit/collector/forward"
 	"github.com/dnstapkit/dnstapkit/collector/forward/fstrm"
+	"github.com/dnstapkit/dnstapkit/internal/bench"
 	"github.com/dnstapkit/dnstapkit/internal/certs"
 	"github.com/dnstapkit/dnstapkit/internal/testenv"
 )
@@ -132,8 +132,8 @@ func TestRunSmall(t *testing.T) {
 	}
 	work := t.TempDir()
 	bin := filepath.Join(work, "dnstap-collector")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/dnstap-collector").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v: %s", err, out)
+	if err := bench.Build(context.Background(), "../../..", "dnstap-collector", bin); err != nil {
+		t.Fatal(err)
 	}
 	var report strings.Builder
 	res, err := Run(context.Background(), Options{Frames: 30000, FilesOf: 10000, Collector: bin, Work: work, Out: &report,
@@ -161,8 +161,8 @@ func TestRunEngines(t *testing.T) {
 	natsBin := testenv.LookPath(t, "nats-server", "nats-server")
 	work := t.TempDir()
 	bin := filepath.Join(work, "dnstap-collector")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../../cmd/dnstap-collector").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v: %s", err, out)
+	if err := bench.Build(context.Background(), "../../..", "dnstap-collector", bin); err != nil {
+		t.Fatal(err)
 	}
 	golden, _ := filepath.Glob("../../../reader/testdata/golden/*.fstrm")
 	var out strings.Builder
