@@ -54,7 +54,7 @@ func Consume(ctx context.Context, u engine.URL, a Auth, o engine.ConsumeOptions,
 	topic := u.Name
 	adm, err := kgo.NewClient(ClientOpts(u, a)...)
 	if err != nil {
-		return fmt.Errorf("Kafka client for %s: %w", u, err)
+		return fmt.Errorf("kafka client for %s: %w", u, err)
 	}
 	ac := kadm.NewClient(adm)
 	ends, err := ac.ListEndOffsets(ctx, topic)
@@ -98,7 +98,7 @@ func Consume(ctx context.Context, u engine.URL, a Auth, o engine.ConsumeOptions,
 	}
 	cl, err := kgo.NewClient(append(ClientOpts(u, a), kgo.ConsumePartitions(offsets), kgo.FetchMaxWait(500*time.Millisecond))...)
 	if err != nil {
-		return fmt.Errorf("Kafka client for %s: %w", u, err)
+		return fmt.Errorf("kafka client for %s: %w", u, err)
 	}
 	defer cl.Close()
 	for {

@@ -31,7 +31,7 @@ func NewSource(u engine.URL, a Auth, group string) (*Source, error) {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(500*time.Millisecond),
 		kgo.BlockRebalanceOnPoll())...)
 	if err != nil {
-		return nil, fmt.Errorf("Kafka consumer for %s: %w", u, err)
+		return nil, fmt.Errorf("kafka consumer for %s: %w", u, err)
 	}
 	return &Source{u: u, cl: cl}, nil
 }

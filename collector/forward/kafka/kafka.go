@@ -151,7 +151,7 @@ func (d *Destination) client() (*kgo.Client, error) {
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("Kafka client for %s: %w", d.name, err)
+		return nil, fmt.Errorf("kafka client for %s: %w", d.name, err)
 	}
 	d.sessions.Add(1)
 	d.cl = cl
