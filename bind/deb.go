@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dnstapkit/dnstapkit/packaging"
+	"github.com/dnstapkit/dnstapkit/internal/debpkg"
 	"github.com/goreleaser/nfpm/v2"
 	"github.com/goreleaser/nfpm/v2/files"
 
@@ -126,7 +126,7 @@ func BuildDeb(o DebOptions) error {
 			},
 		},
 	}
-	if err := packaging.WriteDeb(info, o.MTime, o.Out); err != nil {
+	if err := debpkg.Write(info, o.MTime, o.Out); err != nil {
 		return fmt.Errorf("build deb %s: %w", o.Out, err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dnstapkit/dnstapkit/internal/debpkg"
 	"github.com/goreleaser/nfpm/v2"
 )
 
@@ -169,12 +170,12 @@ func BuildDeb(ctx context.Context, s Spec) (string, error) {
 	if err := os.MkdirAll(s.OutDir, 0o755); err != nil {
 		return "", fmt.Errorf("build deb %s: %w", s.Name, err)
 	}
-	name, err := debFileName(info)
+	name, err := debpkg.FileName(info)
 	if err != nil {
 		return "", fmt.Errorf("build deb %s: %w", s.Name, err)
 	}
 	out := filepath.Join(s.OutDir, name)
-	if err := WriteDeb(info, s.Time, out); err != nil {
+	if err := debpkg.Write(info, s.Time, out); err != nil {
 		return "", fmt.Errorf("build deb %s: %w", s.Name, err)
 	}
 	return out, nil
@@ -276,17 +277,4 @@ func writeGzip(path string, data []byte) error {
 		return err
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)
-}
-
-// writeAtomic writes data to path through a temporary file and a rename.
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }

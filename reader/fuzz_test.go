@@ -109,7 +109,7 @@ func FuzzJSON(f *testing.F) {
 		if !ok || !m.HasMessage {
 			return
 		}
-		out := appendJSON(nil, m)
+		out := AppendJSON(nil, m)
 		if !json.Valid(out) || bytes.Count(out, []byte("\n")) != 1 {
 			t.Fatalf("invalid NDJSON line %q", out)
 		}

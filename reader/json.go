@@ -7,14 +7,14 @@ import (
 	"unicode/utf8"
 )
 
-// appendJSON appends m as one JSON object and a newline (NDJSON). The field names are
+// AppendJSON appends m as one JSON object and a newline (NDJSON). The field names are
 // stable and documented in docs/reader.md; absent fields are omitted:
 //
 //	type, query_time, response_time, identity, version, family, transport,
 //	query_address, query_port, response_address, response_port, query_zone, message_size,
 //	id, opcode, rcode, flags, qname, qclass, qtype, ancount, nscount, arcount, edns, answers,
 //	dns_error
-func appendJSON(dst []byte, m *Message) []byte {
+func AppendJSON(dst []byte, m *Message) []byte {
 	dst = append(dst, `{"type":"`...)
 	if m.Type.Valid() {
 		dst = append(dst, typeMnemonics[m.Type]...)

@@ -66,7 +66,7 @@ func (p *Printer) Append(dst []byte, m *Message) []byte {
 		if !m.HasMessage {
 			return dst
 		}
-		return appendJSON(dst, m)
+		return AppendJSON(dst, m)
 	}
 	if (p.Mode == ModePrint || p.Mode == ModeYAML) && m.DnstapType == DnstapTypeMessage && m.HasMessage && m.Type.Valid() {
 		p.msg.Format = p.Format

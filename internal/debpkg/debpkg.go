@@ -1,4 +1,7 @@
-package packaging
+// Package debpkg writes .deb packages with nfpm and the conventions every package of the
+// project follows: packaging's dnstap-collector and dnstap-reader, and bind's bind9-dnstap.
+// It is a leaf, so that both can use it (packaging imports bind for its repository).
+package debpkg
 
 import (
 	"bytes"
@@ -11,8 +14,7 @@ import (
 	_ "github.com/goreleaser/nfpm/v2/deb" // registers the deb packager
 )
 
-// WriteDeb writes the .deb that info describes to out, with the conventions every package
-// of the project follows (this package's and bind's bind9-dnstap):
+// Write writes the .deb that info describes to out, with the conventions:
 //
 //   - every file has the mtime mtime (SOURCE_DATE_EPOCH), so a build is reproducible; a zero
 //     mtime leaves nfpm's default (the time of the build);
@@ -21,7 +23,7 @@ import (
 //   - the file appears whole: it is written beside out, then renamed.
 //
 // Relative paths in info are nfpm's (the working directory): callers give absolute ones.
-func WriteDeb(info *nfpm.Info, mtime time.Time, out string) error {
+func Write(info *nfpm.Info, mtime time.Time, out string) error {
 	if !mtime.IsZero() {
 		info.MTime = mtime.UTC()
 	}
@@ -43,11 +45,19 @@ func WriteDeb(info *nfpm.Info, mtime time.Time, out string) error {
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
 	}
-	return writeAtomic(out, b.Bytes())
+	tmp := out + ".tmp"
+	if err := os.WriteFile(tmp, b.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
-// debFileName is Debian's conventional name_version_arch.deb of info.
-func debFileName(info *nfpm.Info) (string, error) {
+// FileName is Debian's conventional name_version_arch.deb of info.
+func FileName(info *nfpm.Info) (string, error) {
 	pkg, err := nfpm.Get("deb")
 	if err != nil {
 		return "", fmt.Errorf("deb packager: %w", err)
