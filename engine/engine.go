@@ -117,6 +117,25 @@ func MsgID(identity, fileID string, offset int64) string {
 	return identity + "/" + fileID + "/" + strconv.FormatInt(offset, 10)
 }
 
+// DestinationURL parses the --forward URL of a scheme's destination (kafka or nats), which
+// takes no options after ?, and checks the router's identity.
+func DestinationURL(raw, scheme, identity string) (URL, error) {
+	u, err := ParseURL(raw)
+	if err != nil {
+		return URL{}, fmt.Errorf("forward %w", err)
+	}
+	if u.Scheme != scheme {
+		return URL{}, fmt.Errorf("forward URL %q: not %s://", raw, scheme)
+	}
+	if len(u.Query) > 0 {
+		return URL{}, fmt.Errorf("forward URL %q: no options are known after ?", raw)
+	}
+	if err := CheckIdentity(identity); err != nil {
+		return URL{}, fmt.Errorf("forward to %s: %w", u, err)
+	}
+	return u, nil
+}
+
 // IdentityOf returns the identity part of a MsgID ("" when id is not one).
 func IdentityOf(id string) string {
 	i, _, ok := strings.Cut(id, "/")

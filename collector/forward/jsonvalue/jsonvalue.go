@@ -13,11 +13,24 @@ import (
 	"strconv"
 
 	"github.com/dnstapkit/dnstapkit/engine"
+	"github.com/dnstapkit/dnstapkit/internal/tapct"
 	"github.com/dnstapkit/dnstapkit/reader"
 )
 
 // ContentType is the Content-Type header of such a value.
 const ContentType = engine.ContentTypeJSON
+
+// ContentTypeOf is the Content-Type of a destination's messages: JSON's when json is set,
+// else ct (default the dnstap protobuf's).
+func ContentTypeOf(ct string, json bool) string {
+	switch {
+	case json:
+		return ContentType
+	case ct == "":
+		return tapct.ContentType
+	}
+	return ct
+}
 
 // Encoder makes values; it reuses its memory and is not safe for concurrent use.
 type Encoder struct {

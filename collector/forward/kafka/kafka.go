@@ -31,7 +31,6 @@ import (
 	"github.com/dnstapkit/dnstapkit/collector/forward/jsonvalue"
 	"github.com/dnstapkit/dnstapkit/engine"
 	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
-	"github.com/dnstapkit/dnstapkit/internal/tapct"
 )
 
 // Options of a Destination.
@@ -81,25 +80,11 @@ var _ forward.Destination = (*Destination)(nil)
 
 // New checks the options; nothing is dialled before Send.
 func New(o Options) (*Destination, error) {
-	u, err := engine.ParseURL(o.URL)
+	u, err := engine.DestinationURL(o.URL, "kafka", o.Identity)
 	if err != nil {
-		return nil, fmt.Errorf("forward %w", err)
+		return nil, err
 	}
-	if u.Scheme != "kafka" {
-		return nil, fmt.Errorf("forward URL %q: not kafka://", o.URL)
-	}
-	if len(u.Query) > 0 {
-		return nil, fmt.Errorf("forward URL %q: no options are known after ?", o.URL)
-	}
-	if err := engine.CheckIdentity(o.Identity); err != nil {
-		return nil, fmt.Errorf("forward to %s: %w", u, err)
-	}
-	if o.ContentType == "" {
-		o.ContentType = tapct.ContentType
-	}
-	if o.JSON {
-		o.ContentType = jsonvalue.ContentType
-	}
+	o.ContentType = jsonvalue.ContentTypeOf(o.ContentType, o.JSON)
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
