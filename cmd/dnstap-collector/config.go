@@ -282,7 +282,7 @@ func resolve(args []string, getenv func(string) string, stdout io.Writer) (setti
 		errs = append(errs, fmt.Errorf("--log-format: %q, want text or json", f))
 	}
 	errs = append(errs, resolveFleet(&s, one, boolean, duration)...)
-	errs = append(errs, resolveInput(&s, one)...)
+	errs = append(errs, resolveInput(&s, one, boolean)...)
 	if len(errs) == 0 {
 		if err := c.Validate(); err != nil {
 			errs = append(errs, err)

@@ -15,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/dnstapkit/dnstapkit/collector/collectortest"
+	"github.com/dnstapkit/dnstapkit/collector/forward/forwardtest"
+	fkafka "github.com/dnstapkit/dnstapkit/collector/forward/kafka"
 	"github.com/dnstapkit/dnstapkit/engine"
 	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
 	enats "github.com/dnstapkit/dnstapkit/engine/nats"
@@ -163,4 +165,79 @@ func TestForwardToEngines(t *testing.T) {
 		}
 	}
 	_ = os.Remove(in)
+}
+
+// TestInputKafkaSASL: --input reads a topic that needs SASL SCRAM (a kfake broker with SASL on)
+// with --input-sasl-user and --input-sasl-password-file, and archives every frame; with a wrong
+// password it archives nothing and counts the failures.
+func TestInputKafkaSASL(t *testing.T) {
+	const golden = "../../reader/testdata/golden/resolver.fstrm"
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "dnstap"), kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-512", "central", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	url := "kafka://" + c.ListenAddrs()[0] + "/dnstap"
+	d, err := fkafka.New(fkafka.Options{URL: url, Identity: "router1", Auth: ekafka.Auth{User: "central", Password: "s3cret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	batches, err := forwardtest.Batches(golden, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		if err := d.Send(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]int{}
+	for _, b := range batches {
+		for i := range b.Len() {
+			want[string(b.Payload(i))]++
+		}
+	}
+	work := t.TempDir()
+	for _, tc := range []struct {
+		name, password string
+		ok             bool
+	}{{"good", "s3cret\n", true}, {"wrong", "guess\n", false}} {
+		pass := filepath.Join(work, tc.name+".pass")
+		if err := os.WriteFile(pass, []byte(tc.password), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(work, tc.name)
+		n := startNode(t, "-u", filepath.Join(work, tc.name+".sock"), "--input", url, "--input-group", tc.name,
+			"--input-sasl-user", "central", "--input-sasl-password-file", pass, "--metrics", "127.0.0.1:0",
+			"-w", filepath.Join(dir, "%{identity}", "%Y%m%d-%H%M%S.fstrm"), "--gmtime")
+		waitFor(t, "the metrics address", func() bool { return strings.Contains(n.logs.String(), "msg=metrics") })
+		if tc.ok {
+			waitFor(t, "archived", func() bool { return n.forwardMetrics()["dnstap_input_frames_total"] >= float64(sum(want)) })
+			n.stop(syscall.SIGTERM)
+			got, total := payloadCounts(t, filepath.Join(dir, "router1"))
+			missing, dups, alien := collectortest.CompareCounts(want, got)
+			if total != sum(want) || missing > 0 || dups > 0 || alien > 0 {
+				t.Errorf("with the password: %d frames archived of %d; %d missing, %d duplicates, %d foreign", total, sum(want), missing, dups, alien)
+			}
+			continue
+		}
+		waitFor(t, "failures counted", func() bool { return n.forwardMetrics()["dnstap_input_failures_total"] >= 1 })
+		m := n.forwardMetrics()
+		n.stop(syscall.SIGTERM)
+		if m["dnstap_input_frames_total"] != 0 {
+			t.Errorf("with a wrong password: %v frames archived, want 0", m["dnstap_input_frames_total"])
+		}
+		if !strings.Contains(n.logs.String(), "input failed") {
+			t.Errorf("with a wrong password: no 'input failed' in the log:\n%s", n.logs.String())
+		}
+	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

@@ -202,13 +202,9 @@ func newDestination(s settings, tcfg *tls.Config) (forward.Destination, string, 
 	f := s.forward
 	switch {
 	case strings.HasPrefix(f.url, "kafka://"):
-		a := ekafka.Auth{TLS: tcfg, User: f.saslUser, SCRAMSHA256: f.scram256}
-		if f.saslPassFile != "" {
-			b, err := os.ReadFile(f.saslPassFile)
-			if err != nil {
-				return nil, "", fmt.Errorf("--forward-sasl-password-file: %w", err)
-			}
-			a.Password = strings.TrimRight(string(b), "\r\n")
+		a, err := ekafka.Auth{TLS: tcfg}.WithSCRAM(f.saslUser, f.saslPassFile, f.scram256)
+		if err != nil {
+			return nil, "", fmt.Errorf("--forward-sasl-password-file: %w", err)
 		}
 		d, err := fkafka.New(fkafka.Options{URL: f.url, Identity: f.identity, Auth: a, ContentType: s.cfg.ContentType, JSON: f.json, Timeout: f.timeout})
 		if err != nil {

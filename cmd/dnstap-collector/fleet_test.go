@@ -287,6 +287,15 @@ func TestResolveFleet(t *testing.T) {
 			}},
 		{name: "input to stdout", args: "-w - --input kafka://k/t", wantErr: "--input writes the files of -w"},
 		{name: "input and forward", args: "-u /s -w /x --input kafka://k/t --forward fstrm://c:1", wantErr: "not supported"},
+		{name: "central archive of Kafka with SASL", args: "-w /a/%{identity}/%Y.fstrm --gmtime --input kafka://k1/dnstap --input-sasl-user c --input-sasl-password-file /p --input-sasl-sha256",
+			check: func(t *testing.T, s settings) {
+				if in := s.input; in.saslUser != "c" || in.saslPassFile != "/p" || !in.scram256 {
+					t.Errorf("%+v", in)
+				}
+			}},
+		{name: "input SASL for NATS", args: "-w /x --input nats://n/s --input-sasl-user c --input-sasl-password-file /p", wantErr: "--input-sasl-* are for kafka://"},
+		{name: "input SASL user alone", args: "-w /x --input kafka://k/t --input-sasl-user c", wantErr: "--input-sasl-user and --input-sasl-password-file go together"},
+		{name: "input SASL without input", args: "-w /x --input-sasl-user c", wantErr: "--input-* flags need --input URL"},
 		{name: "input creds for Kafka", args: "-w /x --input kafka://k/t --input-creds /c", wantErr: "--input-creds is for nats://"},
 		{name: "input group with a dot", args: "-w /x --input kafka://k/t --input-group a.b", wantErr: "--input-group"},
 		{name: "cert without key", args: "-a :: -p 1 -w /x --tls-cert /c", wantErr: "--tls-cert and --tls-key go together"},

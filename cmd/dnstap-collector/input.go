@@ -20,7 +20,9 @@ import (
 // archive of what the fleet publishes). See docs/fleet.md.
 
 type inputSettings struct {
-	url, group, creds, ca string
+	url, group, creds, ca  string
+	saslUser, saslPassFile string
+	scram256               bool
 }
 
 func inputOptions() []*option {
@@ -29,14 +31,18 @@ func inputOptions() []*option {
 		{names: []string{"input-group"}, env: "DNSTAP_INPUT_GROUP", def: "dnstap-collector", usage: "Kafka consumer group or JetStream durable consumer name of --input (where it resumes)"},
 		{names: []string{"input-creds"}, env: "DNSTAP_INPUT_CREDS", usage: "NATS credentials file for --input nats://"},
 		{names: []string{"input-ca"}, env: "DNSTAP_INPUT_CA", usage: "CA certificates (PEM) of the engine's servers: --input over TLS"},
+		{names: []string{"input-sasl-user"}, env: "DNSTAP_INPUT_SASL_USER", usage: "SASL SCRAM user for --input kafka:// (SCRAM-SHA-512)"},
+		{names: []string{"input-sasl-password-file"}, env: "DNSTAP_INPUT_SASL_PASSWORD_FILE", usage: "file holding the SASL SCRAM password of --input-sasl-user"},
+		{names: []string{"input-sasl-sha256"}, env: "DNSTAP_INPUT_SASL_SHA256", isBool: true, def: "false", usage: "SCRAM-SHA-256 instead of SCRAM-SHA-512 for --input"},
 	}
 }
 
-func resolveInput(s *settings, one func(string) string) []error {
+func resolveInput(s *settings, one func(string) string, boolean func(string) bool) []error {
 	in := &s.input
 	in.url, in.group, in.creds, in.ca = one("input"), one("input-group"), one("input-creds"), one("input-ca")
+	in.saslUser, in.saslPassFile, in.scram256 = one("input-sasl-user"), one("input-sasl-password-file"), boolean("input-sasl-sha256")
 	if in.url == "" {
-		if in.creds != "" || in.ca != "" {
+		if in.creds != "" || in.ca != "" || in.saslUser != "" || in.saslPassFile != "" {
 			return []error{errors.New("--input-* flags need --input URL")}
 		}
 		return nil
@@ -50,6 +56,11 @@ func resolveInput(s *settings, one func(string) string) []error {
 		errs = append(errs, fmt.Errorf("--input: URL %q: no options are known after ?", in.url))
 	case in.creds != "" && u.Scheme != "nats":
 		errs = append(errs, errors.New("--input-creds is for nats://"))
+	case (in.saslUser != "" || in.saslPassFile != "") && u.Scheme != "kafka":
+		errs = append(errs, errors.New("--input-sasl-* are for kafka://"))
+	}
+	if (in.saslUser == "") != (in.saslPassFile == "") {
+		errs = append(errs, errors.New("--input-sasl-user and --input-sasl-password-file go together"))
 	}
 	if in.group == "" || strings.ContainsAny(in.group, " .*>/\t") {
 		errs = append(errs, fmt.Errorf("--input-group %q: want a name without spaces, dots, * or >", in.group))
@@ -83,7 +94,11 @@ func newInput(ctx context.Context, s settings, log *slog.Logger) (*input.Input, 
 	}
 	var src engine.Source
 	if u.Scheme == "kafka" {
-		src, err = ekafka.NewSource(u, ekafka.Auth{TLS: tcfg}, in.group)
+		var a ekafka.Auth
+		if a, err = (ekafka.Auth{TLS: tcfg}).WithSCRAM(in.saslUser, in.saslPassFile, in.scram256); err != nil {
+			return nil, fmt.Errorf("--input-sasl-password-file: %w", err)
+		}
+		src, err = ekafka.NewSource(u, a, in.group)
 	} else {
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		src, err = enats.NewSource(cctx, u, enats.Auth{TLS: tcfg, CredsFile: in.creds}, in.group)

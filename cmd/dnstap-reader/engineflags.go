@@ -5,12 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/dnstapkit/dnstapkit/collector"
 	"github.com/dnstapkit/dnstapkit/engine"
-	ekafka "github.com/dnstapkit/dnstapkit/engine/kafka"
 	"github.com/dnstapkit/dnstapkit/reader"
 )
 
@@ -65,12 +62,9 @@ func (e *engineFlags) urlOptions(o engine.ConsumeOptions) (reader.URLOptions, er
 		u.Kafka.TLS, u.NATS.TLS = cfg, cfg
 	}
 	u.NATS.CredsFile = e.creds
-	if e.saslUser != "" {
-		b, err := os.ReadFile(e.saslPassFile)
-		if err != nil {
-			return u, fmt.Errorf("--kafka-sasl-password-file: %w", err)
-		}
-		u.Kafka = ekafka.Auth{TLS: u.Kafka.TLS, User: e.saslUser, Password: strings.TrimRight(string(b), "\r\n"), SCRAMSHA256: e.scram256}
+	var err error
+	if u.Kafka, err = u.Kafka.WithSCRAM(e.saslUser, e.saslPassFile, e.scram256); err != nil {
+		return u, fmt.Errorf("--kafka-sasl-password-file: %w", err)
 	}
 	return u, nil
 }

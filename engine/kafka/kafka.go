@@ -8,7 +8,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -24,6 +26,20 @@ type Auth struct {
 	TLS            *tls.Config
 	User, Password string
 	SCRAMSHA256    bool // SCRAM-SHA-256; default SCRAM-SHA-512
+}
+
+// WithSCRAM returns a with SASL SCRAM as user, the password read from passwordFile (its
+// trailing line break removed), SCRAM-SHA-256 when sha256 is set; a unchanged when user is "".
+func (a Auth) WithSCRAM(user, passwordFile string, sha256 bool) (Auth, error) {
+	if user == "" {
+		return a, nil
+	}
+	b, err := os.ReadFile(passwordFile)
+	if err != nil {
+		return a, fmt.Errorf("SASL password of %q: %w", user, err)
+	}
+	a.User, a.Password, a.SCRAMSHA256 = user, strings.TrimRight(string(b), "\r\n"), sha256
+	return a, nil
 }
 
 // ClientOpts returns the client options for the brokers of u with a.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/dnstapkit/dnstapkit/engine"
@@ -13,9 +14,10 @@ import (
 
 // Source is a consumer group member reading u's topic, committing offsets only when told.
 type Source struct {
-	u   engine.URL
-	cl  *kgo.Client
-	buf []engine.Message
+	u       engine.URL
+	cl      *kgo.Client
+	buf     []engine.Message
+	reached bool // the topic's offsets were listed once: brokers reachable, credentials good
 }
 
 var _ engine.Source = (*Source)(nil)
@@ -41,6 +43,18 @@ func (s *Source) Next(ctx context.Context, max int, wait time.Duration) ([]engin
 	s.cl.AllowRebalance() // the previous batch is committed or will be read again
 	pctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	if !s.reached {
+		// A consumer group retries its joins by itself and polls nothing, silently, when the
+		// brokers refuse the credentials or the topic is missing: ask once, and say so.
+		ends, err := kadm.NewClient(s.cl).ListEndOffsets(ctx, s.u.Name)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: list the topic's offsets: %w", s.u, err)
+		}
+		s.reached = true
+	}
 	fs := s.cl.PollRecords(pctx, max)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
