@@ -209,6 +209,7 @@ func TestAptRepository(t *testing.T) {
 
 	for _, distro := range repoDistros {
 		t.Run(distro, func(t *testing.T) {
+			t.Parallel() // a container each; the repositories and their server are only read
 			var bindVersions []string
 			for _, d := range debs {
 				if d.Name() == "bind9-dnstap" {
@@ -313,7 +314,10 @@ const (
 func TestUpgrade(t *testing.T) {
 	testenv.Docker(t)
 	for _, distro := range []string{"debian:bookworm", "debian:bullseye"} { // systemd 252 and 247
-		t.Run(distro, func(t *testing.T) { testUpgrade(t, distro) })
+		t.Run(distro, func(t *testing.T) {
+			t.Parallel() // a container, a repository and a server each: nothing shared but the builds
+			testUpgrade(t, distro)
+		})
 	}
 }
 
@@ -384,8 +388,12 @@ func testUpgrade(t *testing.T, distro string) {
 			since := c.sh("date '+%Y-%m-%d %H:%M:%S'")
 
 			perf, report := dnsperfRun(t, dnsperf, ip, "localhost", strings.Fields(step.name)[0], upgradeQPS, upgradeTraffic)
+			started := time.Now()
 			time.Sleep(upgradeTraffic / 3) // named is writing to the collector
 			c.sh(step.cmd)
+			if took := time.Since(started); took > upgradeTraffic-2*time.Second {
+				t.Errorf("the package change ended %v after the traffic began, too close to its end (%v): not proven under traffic", took.Round(time.Second), upgradeTraffic)
+			}
 			if err := perf.Wait(); err != nil {
 				t.Errorf("dnsperf: %v\n%s", err, report)
 			}
