@@ -3,6 +3,7 @@
 package forwardtest
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dnstapkit/dnstapkit/collector/forward"
 	"github.com/dnstapkit/dnstapkit/internal/tapct"
+	"github.com/dnstapkit/dnstapkit/reader"
 )
 
 // Batches reads the data frames of the Frame Streams file at path and returns them as
@@ -49,4 +51,19 @@ func Batches(path string, per int) ([]*forward.Batch, error) {
 		b.Frames = append(b.Frames, forward.Frame{Start: start, End: len(b.Wire), File: path, FileID: path + "@test", Offset: off})
 		off += 4 + int64(n)
 	}
+}
+
+// ReaderJSON returns what dnstap-reader --json prints for the file at path: the lines a
+// destination's --forward-format json values must equal, one per message.
+func ReaderJSON(path string) ([]byte, error) {
+	d, err := reader.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	var b bytes.Buffer
+	if err := reader.Render(d, &b, reader.RenderOptions{Mode: reader.ModeJSON}); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b.Bytes(), nil
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/dnstapkit/dnstapkit/collector/forward/forwardtest"
 	"github.com/dnstapkit/dnstapkit/engine"
 	"github.com/dnstapkit/dnstapkit/internal/natstest"
-	"github.com/dnstapkit/dnstapkit/reader"
 )
 
 // batch makes a batch of n frames "tag-i" from spool file fileID.
@@ -259,13 +258,8 @@ func TestPublishJSON(t *testing.T) {
 	if err := d.Send(ctx, batches[0]); err != nil { // sent again: the duplicate window drops it
 		t.Fatal(err)
 	}
-	dec, err := reader.Open(path)
+	want, err := forwardtest.ReaderJSON(path)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer dec.Close()
-	var want bytes.Buffer
-	if err := reader.Render(dec, &want, reader.RenderOptions{Mode: reader.ModeJSON}); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := srv.Messages(ctx, "DNSTAP")
@@ -279,7 +273,7 @@ func TestPublishJSON(t *testing.T) {
 		}
 		lines = append(append(lines, m.Data...), '\n')
 	}
-	if len(ms) < 20 || !bytes.Equal(lines, want.Bytes()) {
-		t.Fatalf("%d messages: not the reader's JSON lines of %s, once each\ngot  %.200s\nwant %.200s", len(ms), path, lines, want.Bytes())
+	if len(ms) < 20 || !bytes.Equal(lines, want) {
+		t.Fatalf("%d messages: not the reader's JSON lines of %s, once each\ngot  %.200s\nwant %.200s", len(ms), path, lines, want)
 	}
 }
