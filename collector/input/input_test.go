@@ -278,8 +278,13 @@ func TestJSONTopicStops(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	go func() { _ = c.Serve(ctx, in.Listener()) }()
+	served := make(chan error, 1)
+	go func() { served <- c.Serve(ctx, in.Listener()) }()
 	err = in.Run(ctx)
+	cancel()
+	if serr := <-served; serr != nil { // the collector has closed its files before the test's cleanup
+		t.Errorf("Serve: %v", serr)
+	}
 	if err == nil || !strings.Contains(err.Error(), "dnstap/0@1") || !strings.Contains(err.Error(), "--forward-format json") {
 		t.Fatalf("Run: %v, want an error naming the message and --forward-format json", err)
 	}
